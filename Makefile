@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Out-of-tree build of dm-dedup-index and the project's test entry points.
+# Kbuild (not this file) describes the module to the kernel build system.
+
+KDIR ?= $(shell bash scripts/kdir)
+
+.PHONY: all modules clean check kunit kunit-uml kunit-x86_64 vm-test bench lint
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DM_DEDUP_INDEX=m W=1 modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# Everything CI runs: KUnit on UML and on SMP x86_64 under qemu, then the
+# end-to-end tests in a qemu VM. Ends with one "N passed, N failed" line.
+check:
+	scripts/check
+
+kunit: kunit-uml kunit-x86_64
+
+kunit-uml:
+	scripts/kunit --arch um
+
+kunit-x86_64:
+	scripts/kunit --arch x86_64
+
+vm-test: modules
+	scripts/vm-test
+
+bench: modules
+	scripts/bench
+
+lint:
+	scripts/lint
