@@ -136,6 +136,7 @@ static struct kunit_suite geometry_suite = {
 	.name = "ddi-geometry",
 	.test_cases = geometry_cases,
 };
+
 kunit_test_suite(geometry_suite);
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -34,10 +34,12 @@ enum {
 struct ddi_geometry {
 	u32 bytes_per_page;
 	u32 records_per_page;
-	u32 record_pages_per_chapter;
-	u32 records_per_chapter;
+	/* A chapter: its index pages first, then its record pages. */
 	u32 index_pages_per_chapter;
+	u32 record_pages_per_chapter;
 	u32 pages_per_chapter;
+	u32 records_per_chapter;
+	/* The volume: a circular log of this many chapters. */
 	u32 chapters_per_volume;
 	/* Chapter pages in the volume, not counting the header page. */
 	u32 pages_per_volume;
