@@ -7,6 +7,7 @@
 #define DDI_GEOMETRY_H
 
 #include <linux/dm-dedup-index.h>
+#include <linux/math64.h>
 
 enum {
 	DDI_BYTES_PER_PAGE = 4096,

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Finding which chapters of a volume hold valid records, for rebuilding the
+ * index after a crash.
+ *
+ * Chapters are written in order of their virtual chapter numbers (vcn) to
+ * physical chapter vcn % chapters_per_volume, so a volume that has never
+ * wrapped holds chapters 0..n-1 followed by blank space, and a wrapped one
+ * holds a run of increasing vcns that drops once, where the newest chapter
+ * meets the oldest. A crash may leave the chapters that were being written
+ * damaged: at most one run of bad chapters, next to the newest good one.
+ *
+ * Probing reads pages straight through dm-bufio, bypassing the page cache:
+ * the index page map is not trusted yet, and nothing probed is worth
+ * caching.
+ */
+
+#include <linux/dm-bufio.h>
+#include <linux/slab.h>
+
+#include "volume.h"
+
+/* A run of bad chapters longer than this means the volume is corrupt. */
+#define DDI_MAX_BAD_CHAPTERS 100
+
+static const u64 BAD_CHAPTER = U64_MAX;
+
+static int probe_index_page(struct ddi_volume *volume, u32 physical_page,
+			    struct ddi_index_page *page)
+{
+	struct dm_buffer *buffer;
+	void *data;
+	int ret;
+
+	data = dm_bufio_read(volume->client, physical_page, &buffer);
+	if (IS_ERR(data))
+		return PTR_ERR(data);
+	ret = ddi_index_page_init(page, &volume->geo, data, volume->config.nonce);
+	dm_bufio_release(buffer);
+	page->data = NULL;
+	return ret;
+}
+
+static bool last_record_page_matches(struct ddi_volume *volume, u32 chapter, u64 vcn)
+{
+	const struct ddi_geometry *geo = &volume->geo;
+	struct ddi_record_page_header header;
+	struct dm_buffer *buffer;
+	void *data;
+	int ret;
+
+	data = dm_bufio_read(volume->client,
+			     ddi_physical_page(geo, chapter, geo->pages_per_chapter - 1),
+			     &buffer);
+	if (IS_ERR(data))
+		return false;
+	ret = ddi_record_page_validate(data, volume->config.nonce, &header);
+	dm_bufio_release(buffer);
+	return !ret && header.vcn == vcn &&
+	       header.record_page == geo->record_pages_per_chapter - 1;
+}
+
+/*
+ * The vcn of a physical chapter, or BAD_CHAPTER unless the chapter is
+ * whole: every index page intact and of the same vcn, their lists running
+ * from 0 to the last without a gap, the vcn in the right place for this
+ * physical chapter, and the record page written last intact and of the
+ * same vcn, which shows the chapter's write completed.
+ */
+static u64 probe_chapter(struct ddi_volume *volume, u32 chapter)
+{
+	const struct ddi_geometry *geo = &volume->geo;
+	u64 vcn = BAD_CHAPTER;
+	u32 next_list = 0;
+	u32 i;
+
+	ddi_volume_prefetch_chapter(volume, chapter);
+	for (i = 0; i < geo->index_pages_per_chapter; i++) {
+		struct ddi_index_page page;
+
+		if (probe_index_page(volume, ddi_physical_page(geo, chapter, i), &page))
+			return BAD_CHAPTER;
+		if (i == 0)
+			vcn = page.vcn;
+		if (page.vcn != vcn || page.vcn == BAD_CHAPTER ||
+		    page.lowest_list != next_list) {
+			pr_debug("chapter %u index page %u: vcn %llu lists %u-%u breaks the chapter\n",
+				 chapter, i, page.vcn, page.lowest_list, page.highest_list);
+			return BAD_CHAPTER;
+		}
+		next_list = page.highest_list + 1;
+	}
+
+	if (next_list != geo->delta_lists_per_chapter ||
+	    ddi_physical_chapter(geo, vcn) != chapter ||
+	    !last_record_page_matches(volume, chapter, vcn))
+		return BAD_CHAPTER;
+	return vcn;
+}
+
+/*
+ * On a volume that has not wrapped, chapters past the last one written are
+ * blank. Find the end of the written chapters: the smallest limit such
+ * that chapter limit - 1 is good and the ones after it are not, probing
+ * backwards in steps that double while they keep finding bad chapters.
+ */
+static u32 find_written_limit(struct ddi_volume *volume)
+{
+	u32 limit = volume->geo.chapters_per_volume;
+	u32 step = 1;
+
+	while (limit > 0) {
+		u32 chapter = step >= limit ? 0 : limit - step;
+
+		if (probe_chapter(volume, chapter) == BAD_CHAPTER) {
+			/* Nothing at or past this chapter is good. */
+			limit = chapter;
+			step *= 2;
+		} else if (step == 1) {
+			break;
+		} else {
+			/* Good chapter found: close in on the end one step at a time. */
+			step = 1;
+		}
+	}
+	return limit;
+}
+
+/*
+ * Among chapters [0, limit), find the lowest and the highest vcn. Bad
+ * chapters count as higher than chapter 0's vcn: they sit where the newest
+ * chapters were being written, so the drop to the oldest vcn comes after
+ * them, and binary search finds the first chapter with a vcn below
+ * chapter 0's. Then the newest good chapter is found by walking backwards
+ * from there past the bad run.
+ */
+static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
+			  u64 *highest_vcn)
+{
+	u64 zero_vcn = probe_chapter(volume, 0);
+	u32 low = 0, high = limit;
+	u32 oldest, chapter, bad;
+	u64 vcn;
+
+	while (low < high) {
+		u32 middle = low + (high - low) / 2;
+
+		if (probe_chapter(volume, middle) >= zero_vcn)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	oldest = low < limit ? low : 0;
+
+	*lowest_vcn = probe_chapter(volume, oldest);
+	if (*lowest_vcn == BAD_CHAPTER)
+		return -EBADMSG;
+
+	chapter = oldest;
+	for (bad = 0; bad <= DDI_MAX_BAD_CHAPTERS; bad++) {
+		chapter = (chapter + limit - 1) % limit;
+		vcn = probe_chapter(volume, chapter);
+		if (vcn != BAD_CHAPTER) {
+			*highest_vcn = vcn;
+			if (vcn < *lowest_vcn ||
+			    vcn - *lowest_vcn >= volume->geo.chapters_per_volume)
+				return -EBADMSG;
+			return 0;
+		}
+	}
+	pr_err("more than %d bad chapters in the volume\n", DDI_MAX_BAD_CHAPTERS);
+	return -EBADMSG;
+}
+
+/**
+ * ddi_volume_find_boundaries() - Find the chapters that hold valid records.
+ * @volume: the volume; its page cache and page map are not used.
+ * @lowest_vcn: set to the oldest valid virtual chapter.
+ * @highest_vcn: set to the newest valid virtual chapter.
+ * @is_empty: set to true if no chapter was ever completely written.
+ *
+ * Chapters from @lowest_vcn to @highest_vcn that probe good are the ones a
+ * rebuild may take records from.
+ *
+ * Return: 0, or -EBADMSG if the chapters found cannot be a volume's (more
+ * than one long run of bad chapters, or vcns out of order).
+ */
+int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
+			       u64 *highest_vcn, bool *is_empty)
+{
+	u32 limit = find_written_limit(volume);
+
+	*lowest_vcn = 0;
+	*highest_vcn = 0;
+	*is_empty = limit == 0;
+	if (*is_empty)
+		return 0;
+	return find_vcn_range(volume, limit, lowest_vcn, highest_vcn);
+}
