@@ -112,16 +112,16 @@ static u32 find_written_limit(struct ddi_volume *volume)
 	while (limit > 0) {
 		u32 chapter = step >= limit ? 0 : limit - step;
 
-		if (probe_chapter(volume, chapter) == BAD_CHAPTER) {
-			/* Nothing at or past this chapter is good. */
-			limit = chapter;
-			step *= 2;
-		} else if (step == 1) {
-			break;
-		} else {
+		if (probe_chapter(volume, chapter) != BAD_CHAPTER) {
+			if (step == 1)
+				break;
 			/* Good chapter found: close in on the end one step at a time. */
 			step = 1;
+			continue;
 		}
+		/* Nothing at or past this chapter is good. */
+		limit = chapter;
+		step *= 2;
 	}
 	return limit;
 }

@@ -22,11 +22,12 @@
  * The condition is always evaluated with the mutex held. TASK_IDLE keeps
  * idle reader threads out of the load average and the hung task detector.
  */
-#define wait_with_read_mutex(volume, wq, condition, state)		\
+#define wait_with_mutex(lock, wq, condition, state)			\
+({									\
+	struct mutex *__held = (lock);					\
 	___wait_event(wq, condition, state, 0, 0,			\
-		      mutex_unlock(&(volume)->read_mutex);		\
-		      schedule();					\
-		      mutex_lock(&(volume)->read_mutex))
+		      mutex_unlock(__held); schedule(); mutex_lock(__held)); \
+})
 
 /* Searches a page for a request; returns 0 or a negative errno. */
 typedef int (*page_searcher_t)(struct ddi_volume *volume, struct ddi_request *request,
@@ -50,12 +51,12 @@ static int search_index_page(struct ddi_volume *volume, struct ddi_request *requ
 		return ret;
 	if (record_page == DDI_NO_RECORD_PAGE) {
 		request->priv.stage = DDI_STAGE_ABSENT;
-	} else if (record_page >= volume->geo.record_pages_per_chapter) {
-		return -EBADMSG;
-	} else {
-		request->priv.record_page = record_page;
-		request->priv.stage = DDI_STAGE_RECORD_PAGE_KNOWN;
+		return 0;
 	}
+	if (record_page >= volume->geo.record_pages_per_chapter)
+		return -EBADMSG;
+	request->priv.record_page = record_page;
+	request->priv.stage = DDI_STAGE_RECORD_PAGE_KNOWN;
 	return 0;
 }
 
@@ -207,9 +208,9 @@ static int search_or_queue(struct ddi_volume *volume, struct ddi_request *reques
 
 	if (!ddi_read_queue_add(cache, request, physical_page)) {
 		atomic64_inc(&volume->read_queue_full_waits);
-		wait_with_read_mutex(volume, volume->queue_space_wait,
-				     ddi_read_queue_add(cache, request, physical_page),
-				     TASK_UNINTERRUPTIBLE);
+		wait_with_mutex(&volume->read_mutex, volume->queue_space_wait,
+				ddi_read_queue_add(cache, request, physical_page),
+				TASK_UNINTERRUPTIBLE);
 	}
 	mutex_unlock(&volume->read_mutex);
 	wake_up(&volume->reader_wait);
@@ -344,9 +345,9 @@ static int reader_thread(void *arg)
 		struct ddi_queued_read *read;
 		int ret;
 
-		wait_with_read_mutex(volume, volume->reader_wait,
-				     kthread_should_stop() || ddi_read_queue_has_work(cache),
-				     TASK_IDLE);
+		wait_with_mutex(&volume->read_mutex, volume->reader_wait,
+				kthread_should_stop() || ddi_read_queue_has_work(cache),
+				TASK_IDLE);
 		if (kthread_should_stop())
 			break;
 

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for finding the valid chapters of a volume before a rebuild:
+ * empty, partly written, wrapped, and wrapped with runs of zeroed or
+ * damaged chapters such as a crash mid-write leaves.
+ */
+
+#include <kunit/test.h>
+#include <linux/dm-bufio.h>
+#include <linux/random.h>
+#include <linux/vmalloc.h>
+
+#include "test-util.h"
+
+struct boundaries {
+	struct ddi_geometry geo;
+	struct ddi_test_disk *disk;
+	struct ddi_volume *volume;
+	struct ddi_test_zone zones[1];
+	struct ddi_record *records;
+};
+
+static void free_vmem(void *arg)
+{
+	vfree(arg);
+}
+
+static struct boundaries *setup(struct kunit *test, u32 record_pages, u32 chapters)
+{
+	struct boundaries *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct ddi_volume_config config;
+	struct rnd_state rnd;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&b->geo, record_pages, chapters));
+	b->disk = ddi_test_disk_open(test, 3, b->geo.bytes_per_volume);
+	ddi_test_zones_init(b->zones, 1);
+	config = (struct ddi_volume_config) {
+		.zone_count = 1,
+		.reader_count = 1,
+		.cache_chapters = 4,
+		.nonce = get_random_u64(),
+		.requeue = ddi_test_requeue,
+		.requeue_context = b->zones,
+	};
+	b->volume = ddi_test_volume_create(test, &b->geo, b->disk, &config);
+	b->records = vmalloc_array(b->geo.records_per_chapter, sizeof(*b->records));
+	KUNIT_ASSERT_NOT_NULL(test, b->records);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, b->records));
+	ddi_test_seed(test, &rnd);
+	ddi_test_random_records(&rnd, b->records, b->geo.records_per_chapter);
+	return b;
+}
+
+static void write_vcns(struct kunit *test, struct boundaries *b, u64 first, u64 end)
+{
+	u64 vcn;
+
+	for (vcn = first; vcn < end; vcn++) {
+		/* Vary the names per chapter so no two chapters are alike. */
+		b->records[0].name.bytes[0] = vcn;
+		b->records[0].name.bytes[1] = vcn >> 8;
+		ddi_test_write_chapter(test, b->volume, vcn, b->records,
+				       b->geo.records_per_chapter);
+	}
+}
+
+static void zero_chapters(struct boundaries *b, u32 first, u32 count)
+{
+	u64 page_bytes = DDI_BYTES_PER_PAGE;
+	u32 chapter;
+
+	/*
+	 * Drop the volume's cached pages and buffered copies too, or it
+	 * would not see the damage.
+	 */
+	for (chapter = first; chapter < first + count; chapter++)
+		ddi_volume_forget_chapter(b->volume, chapter);
+	dm_bufio_forget_buffers(b->volume->client, ddi_physical_page(&b->geo, first, 0),
+				(sector_t)count * b->geo.pages_per_chapter);
+	ddi_test_disk_zero(b->disk, ddi_physical_page(&b->geo, first, 0) * page_bytes,
+			   count * b->geo.pages_per_chapter * page_bytes);
+}
+
+static void expect_boundaries(struct kunit *test, struct boundaries *b, u64 lowest,
+			      u64 highest)
+{
+	u64 low = 1, high = 1;
+	bool empty = true;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries(b->volume, &low, &high, &empty));
+	KUNIT_EXPECT_FALSE(test, empty);
+	KUNIT_EXPECT_EQ(test, lowest, low);
+	KUNIT_EXPECT_EQ(test, highest, high);
+}
+
+static void boundaries_of_empty_volume(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+	u64 low = 1, high = 1;
+	bool empty = false;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries(b->volume, &low, &high, &empty));
+	KUNIT_EXPECT_TRUE(test, empty);
+	KUNIT_EXPECT_EQ(test, 0ULL, low);
+	KUNIT_EXPECT_EQ(test, 0ULL, high);
+}
+
+static void boundaries_of_partly_written_volume(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+	u64 count;
+
+	for (count = 1; count <= 16; count++) {
+		write_vcns(test, b, count - 1, count);
+		expect_boundaries(test, b, 0, count - 1);
+	}
+}
+
+static void boundaries_of_wrapped_volume(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+	u64 end;
+
+	write_vcns(test, b, 0, 16);
+	for (end = 17; end <= 40; end++) {
+		write_vcns(test, b, end - 1, end);
+		expect_boundaries(test, b, end - 16, end - 1);
+	}
+}
+
+static void boundaries_skip_a_run_of_zeroed_chapters(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+
+	/* Physical chapters 0-3 hold vcns 16-19, chapters 4-15 hold 4-15. */
+	write_vcns(test, b, 0, 20);
+	/* A torn write of the newest chapters, right after vcn 19. */
+	zero_chapters(b, 4, 3);
+	expect_boundaries(test, b, 7, 19);
+
+	/* The same run where the volume ends and wraps. */
+	b = setup(test, 2, 16);
+	write_vcns(test, b, 0, 29);
+	zero_chapters(b, 13, 3);
+	expect_boundaries(test, b, 16, 28);
+
+	/* The run covering physical chapter 0, where vcns 16 and 17 went. */
+	b = setup(test, 2, 16);
+	write_vcns(test, b, 0, 18);
+	zero_chapters(b, 0, 2);
+	expect_boundaries(test, b, 2, 15);
+}
+
+static void boundaries_skip_damaged_chapters(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+	u32 chapter;
+
+	write_vcns(test, b, 0, 20);
+	/* Damage one byte in an index page of each chapter of the run. */
+	for (chapter = 4; chapter < 6; chapter++)
+		ddi_test_poke_page(test, b->volume, ddi_physical_page(&b->geo, chapter, 0),
+				   300 + chapter, 0x10);
+	expect_boundaries(test, b, 6, 19);
+
+	/* A chapter whose last record page never made it counts as bad too. */
+	b = setup(test, 2, 16);
+	write_vcns(test, b, 0, 20);
+	ddi_test_poke_page(test, b->volume,
+			   ddi_physical_page(&b->geo, 4, b->geo.pages_per_chapter - 1), 7, 1);
+	expect_boundaries(test, b, 5, 19);
+}
+
+static void boundaries_refuse_too_many_bad_chapters(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 1, 256);
+	u64 low, high;
+	bool empty;
+
+	/* Physical 0-43 hold vcns 256-299; then a 121-chapter hole from 0. */
+	write_vcns(test, b, 0, 300);
+	zero_chapters(b, 0, 121);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_volume_find_boundaries(b->volume, &low, &high, &empty));
+
+	/* A shorter hole is tolerated. */
+	b = setup(test, 1, 256);
+	write_vcns(test, b, 0, 300);
+	zero_chapters(b, 0, 90);
+	expect_boundaries(test, b, 90, 255);
+}
+
+static struct kunit_case boundaries_cases[] = {
+	KUNIT_CASE(boundaries_of_empty_volume),
+	KUNIT_CASE(boundaries_of_partly_written_volume),
+	KUNIT_CASE(boundaries_of_wrapped_volume),
+	KUNIT_CASE(boundaries_skip_a_run_of_zeroed_chapters),
+	KUNIT_CASE(boundaries_skip_damaged_chapters),
+	KUNIT_CASE_SLOW(boundaries_refuse_too_many_bad_chapters),
+	{}
+};
+
+static struct kunit_suite boundaries_suite = {
+	.name = "ddi-chapter-boundaries",
+	.test_cases = boundaries_cases,
+};
+
+kunit_test_suite(boundaries_suite);

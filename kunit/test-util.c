@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Shared helpers for the dm-dedup-index KUnit suites.
+ */
+
+#include <kunit/resource.h>
+#include <linux/blkdev.h>
+#include <linux/dm-bufio.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/major.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "test-util.h"
+
+static void close_disk(void *arg)
+{
+	struct ddi_test_disk *disk = arg;
+
+	fput(disk->file);
+}
+
+struct ddi_test_disk *ddi_test_disk_open(struct kunit *test, unsigned int minor, u64 bytes)
+{
+	struct ddi_test_disk *disk = kunit_kzalloc(test, sizeof(*disk), GFP_KERNEL);
+	struct file *file;
+
+	KUNIT_ASSERT_NOT_NULL(test, disk);
+	file = bdev_file_open_by_dev(MKDEV(RAMDISK_MAJOR, minor),
+				     BLK_OPEN_READ | BLK_OPEN_WRITE, disk, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "cannot open /dev/ram%u: %ld", minor,
+			       PTR_ERR(file));
+	disk->file = file;
+	disk->bdev = file_bdev(file);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_disk, disk));
+	KUNIT_ASSERT_GE(test, bdev_nr_bytes(disk->bdev), bytes);
+	ddi_test_disk_zero(disk, 0, bytes);
+	return disk;
+}
+
+void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes)
+{
+	/* brd frees discarded pages, which then read back as zeroes. */
+	blkdev_issue_discard(disk->bdev, offset >> SECTOR_SHIFT,
+			     round_up(bytes, PAGE_SIZE) >> SECTOR_SHIFT, GFP_KERNEL);
+}
+
+void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes)
+{
+	struct dm_bufio_client *src, *dst;
+	sector_t block;
+
+	src = dm_bufio_client_create(from->bdev, PAGE_SIZE, 1, 0, NULL, NULL, 0);
+	dst = dm_bufio_client_create(to->bdev, PAGE_SIZE, 1, 0, NULL, NULL, 0);
+	if (!IS_ERR(src) && !IS_ERR(dst)) {
+		for (block = 0; block < bytes / PAGE_SIZE; block++) {
+			struct dm_buffer *in, *out;
+			void *data = dm_bufio_read(src, block, &in);
+			void *copy;
+
+			if (IS_ERR(data))
+				break;
+			copy = dm_bufio_new(dst, block, &out);
+			if (!IS_ERR(copy)) {
+				memcpy(copy, data, PAGE_SIZE);
+				dm_bufio_mark_buffer_dirty(out);
+				dm_bufio_release(out);
+			}
+			dm_bufio_release(in);
+		}
+		dm_bufio_write_dirty_buffers(dst);
+	}
+	if (!IS_ERR(src))
+		dm_bufio_client_destroy(src);
+	if (!IS_ERR(dst))
+		dm_bufio_client_destroy(dst);
+}
+
+void ddi_test_seed(struct kunit *test, struct rnd_state *rnd)
+{
+	u64 seed = get_random_u64();
+
+	kunit_info(test, "random seed %llu", seed);
+	prandom_seed_state(rnd, seed);
+}
+
+void ddi_test_random_records(struct rnd_state *rnd, struct ddi_record *records, u32 count)
+{
+	prandom_bytes_state(rnd, records, count * sizeof(*records));
+}
+
+static void free_volume(void *arg)
+{
+	ddi_volume_free(arg);
+}
+
+struct ddi_volume *ddi_test_volume_create(struct kunit *test, const struct ddi_geometry *geo,
+					  struct ddi_test_disk *disk,
+					  struct ddi_volume_config *config)
+{
+	struct ddi_volume *volume = NULL;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_create(geo, disk->bdev, config, &volume));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_volume, volume));
+	return volume;
+}
+
+static void free_chapter_index(void *arg)
+{
+	ddi_open_chapter_index_free(arg);
+}
+
+void ddi_test_write_chapter(struct kunit *test, struct ddi_volume *volume, u64 vcn,
+			    const struct ddi_record *records, u32 count)
+{
+	const struct ddi_geometry *geo = &volume->geo;
+	struct ddi_open_chapter_index *oci;
+	u32 i;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_index_create(geo, &oci));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_chapter_index, oci));
+	ddi_open_chapter_index_reset(oci, vcn);
+	for (i = 0; i < count; i++)
+		KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_index_put(oci, &records[i].name,
+								    i / geo->records_per_page));
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_write_chapter(volume, oci, records, count));
+	kunit_release_action(test, free_chapter_index, oci);
+}
+
+void ddi_test_poke_page(struct kunit *test, struct ddi_volume *volume, u32 physical_page,
+			u32 offset, u8 xor)
+{
+	struct dm_buffer *buffer;
+	u8 *data = dm_bufio_read(volume->client, physical_page, &buffer);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(data));
+	data[offset] ^= xor;
+	dm_bufio_mark_buffer_dirty(buffer);
+	dm_bufio_release(buffer);
+	KUNIT_ASSERT_EQ(test, 0, dm_bufio_write_dirty_buffers(volume->client));
+}
+
+void ddi_test_copy_page(struct kunit *test, struct ddi_volume *volume, u32 to, u32 from)
+{
+	struct dm_buffer *in, *out;
+	void *data = dm_bufio_read(volume->client, from, &in);
+	void *copy;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(data));
+	copy = dm_bufio_new(volume->client, to, &out);
+	if (IS_ERR(copy)) {
+		dm_bufio_release(in);
+		KUNIT_FAIL(test, "dm_bufio_new failed");
+		return;
+	}
+	memcpy(copy, data, DDI_BYTES_PER_PAGE);
+	dm_bufio_mark_buffer_dirty(out);
+	dm_bufio_release(out);
+	dm_bufio_release(in);
+	KUNIT_ASSERT_EQ(test, 0, dm_bufio_write_dirty_buffers(volume->client));
+}
+
+void ddi_test_zones_init(struct ddi_test_zone *zones, unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		spin_lock_init(&zones[i].lock);
+		INIT_LIST_HEAD(&zones[i].requeued);
+		init_waitqueue_head(&zones[i].wait);
+		atomic_set(&zones[i].requeue_count, 0);
+	}
+}
+
+void ddi_test_requeue(struct ddi_request *request, void *context)
+{
+	struct ddi_test_zone *zone = (struct ddi_test_zone *)context + request->priv.zone;
+	struct ddi_test_request *tr = container_of(request, struct ddi_test_request, request);
+	unsigned long flags;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	list_add_tail(&tr->link, &zone->requeued);
+	spin_unlock_irqrestore(&zone->lock, flags);
+	atomic_inc(&zone->requeue_count);
+	wake_up(&zone->wait);
+}
+
+struct ddi_test_request *ddi_test_zone_pop(struct ddi_test_zone *zone)
+{
+	struct ddi_test_request *tr;
+	unsigned long flags;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	tr = list_first_entry_or_null(&zone->requeued, struct ddi_test_request, link);
+	if (tr)
+		list_del(&tr->link);
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return tr;
+}
+
+void ddi_test_request_init(struct ddi_test_request *tr, const struct ddi_record *record,
+			   u32 index, u64 vcn, unsigned int zone)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->request.name = record->name;
+	tr->request.priv.vcn = vcn;
+	tr->request.priv.zone = zone;
+	tr->request.priv.stage = DDI_STAGE_START;
+	tr->record = index;
+	INIT_LIST_HEAD(&tr->link);
+}
