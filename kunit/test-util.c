@@ -27,8 +27,12 @@ struct ddi_test_disk *ddi_test_disk_open(struct kunit *test, unsigned int minor,
 	struct file *file;
 
 	KUNIT_ASSERT_NOT_NULL(test, disk);
+	/*
+	 * Not exclusive: the previous case's fput() of the same disk may
+	 * still be pending on the delayed-fput work, holding its claim.
+	 */
 	file = bdev_file_open_by_dev(MKDEV(RAMDISK_MAJOR, minor),
-				     BLK_OPEN_READ | BLK_OPEN_WRITE, disk, NULL);
+				     BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "cannot open /dev/ram%u: %ld", minor,
 			       PTR_ERR(file));
 	disk->file = file;

@@ -32,7 +32,7 @@ void ddi_test_random_records(struct rnd_state *rnd, struct ddi_record *records, 
  * list, and its thread is woken.
  */
 struct ddi_test_zone {
-	spinlock_t lock;
+	spinlock_t lock;	/* guards the zone's request list */
 	struct list_head requeued;
 	wait_queue_head_t wait;
 	atomic_t requeue_count;
