@@ -50,6 +50,25 @@ void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes)
 			     round_up(bytes, PAGE_SIZE) >> SECTOR_SHIFT, GFP_KERNEL);
 }
 
+void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offset, u8 xor)
+{
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	u8 *data;
+
+	client = dm_bufio_client_create(disk->bdev, PAGE_SIZE, 1, 0, NULL, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	data = dm_bufio_read(client, offset / PAGE_SIZE, &buffer);
+	if (!IS_ERR(data)) {
+		data[offset % PAGE_SIZE] ^= xor;
+		dm_bufio_mark_buffer_dirty(buffer);
+		dm_bufio_release(buffer);
+	}
+	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(data));
+}
+
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes)
 {
 	struct dm_bufio_client *src, *dst;
