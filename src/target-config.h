@@ -6,13 +6,13 @@
 #ifndef DDI_TARGET_CONFIG_H
 #define DDI_TARGET_CONFIG_H
 
+#include <linux/dm-dedup-index.h>
 #include <linux/types.h>
 
 enum {
 	DDI_DEFAULT_MEMORY_MIB = 256,
 	DDI_MAX_MEMORY_MIB = 1048576,
 	DDI_DEFAULT_ZONES = 1,
-	DDI_MAX_ZONES = 16,
 	DDI_DEFAULT_READERS = 2,
 	DDI_MAX_READERS = 16,
 	DDI_DEFAULT_CACHE_CHAPTERS = 7,
@@ -27,8 +27,10 @@ enum {
  * @zones: index zones, each served by its own thread.
  * @readers: threads reading pages into the page cache.
  * @cache_chapters: chapters' worth of pages the page cache may hold.
- * @verify: check every page's checksum as it is read.
- * @format: write a new, empty index over whatever index_dev holds.
+ * @verify: read the block the index advises and compare it before
+ *	counting a write as a duplicate.
+ * @format: allow formatting an index_dev that holds something other
+ *	than an index of this shape; a blank one is always formatted.
  *
  * The parser points @data_dev and @index_dev into the argument vector it
  * was given, so they are only valid while that vector is.
