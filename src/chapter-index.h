@@ -42,7 +42,11 @@ struct ddi_index_page {
 	const u8 *data;
 	u64 vcn;
 	u32 lowest_list;
+	/* lowest_list - 1 (in u32 arithmetic) on a page that holds no list. */
 	u32 highest_list;
+	u32 entry_count;
+	/* Bits the coded lists take, for reporting how dense the coding is. */
+	u32 coded_bits;
 };
 
 /*

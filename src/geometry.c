@@ -131,9 +131,9 @@ int ddi_geometry_validate(const struct ddi_geometry *geo)
 	    geo->bytes_per_volume != (pages + DDI_HEADER_PAGES) * DDI_BYTES_PER_PAGE)
 		return -EINVAL;
 
-	/* The index page map stores list numbers in 16 bits. */
+	/* The index page map stores list counts in 16 bits. */
 	if (!is_power_of_2(geo->delta_lists_per_chapter) ||
-	    geo->delta_lists_per_chapter > (1U << 16) ||
+	    geo->delta_lists_per_chapter > U16_MAX ||
 	    geo->chapter_delta_list_bits != ilog2(geo->delta_lists_per_chapter) ||
 	    geo->chapter_mean_delta_bits == 0 ||
 	    geo->chapter_address_bits <= geo->chapter_mean_delta_bits ||

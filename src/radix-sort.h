@@ -8,6 +8,9 @@
 
 #include <linux/types.h>
 
+/* Ranges of at most this many keys are insertion-sorted, not bucketed. */
+#define DDI_RADIX_SORT_INSERTION_LIMIT 12
+
 struct ddi_radix_sorter;
 
 /*
