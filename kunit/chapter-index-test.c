@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
+#include <linux/unaligned.h>
 #include <linux/vmalloc.h>
 
 #include "chapter-index.h"
@@ -85,9 +86,13 @@ static void pack_chapter(struct kunit *test, struct packed_chapter *pc, u64 vcn)
 		u8 *data = pc->pages + (size_t)page * geo->bytes_per_page;
 		u32 packed;
 
+		bool last = page + 1 == geo->index_pages_per_chapter;
+		int ret;
+
 		pc->first_list[page] = next;
-		KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_index_pack_page(pc->oci, data,
-			TEST_NONCE, next, page + 1 == geo->index_pages_per_chapter, &packed));
+		ret = ddi_open_chapter_index_pack_page(pc->oci, data, TEST_NONCE, next, last,
+						       &packed);
+		KUNIT_ASSERT_EQ(test, 0, ret);
 		next += packed;
 		KUNIT_ASSERT_EQ(test, 0, ddi_index_page_init(&pc->index_pages[page], geo, data,
 							     TEST_NONCE));
@@ -231,14 +236,17 @@ static void chapter_index_drops_what_cannot_fit(struct kunit *test)
 static void chapter_index_refuses_bad_input(struct kunit *test)
 {
 	struct packed_chapter *pc = make_chapter(test, 16, 10, 5);
-	u32 packed;
+	u32 packed, too_far;
+	int ret;
 
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_open_chapter_index_put(pc->oci, &pc->names[0], 16));
 	pack_chapter(test, pc, 1);
 	/* Once packing has begun, the chapter is closed to new names. */
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_open_chapter_index_put(pc->oci, &pc->names[0], 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_open_chapter_index_pack_page(pc->oci, pc->pages,
-		TEST_NONCE, pc->geo.delta_lists_per_chapter + 1, true, &packed));
+	too_far = pc->geo.delta_lists_per_chapter + 1;
+	ret = ddi_open_chapter_index_pack_page(pc->oci, pc->pages, TEST_NONCE, too_far, true,
+					       &packed);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ret);
 }
 
 static void chapter_index_fills_up(struct kunit *test)
@@ -275,7 +283,8 @@ static void chapter_index_refuses_damaged_pages(struct kunit *test)
 
 		memcpy(copy, pc->pages, size);
 		copy[bit / 8] ^= 1 << (bit % 8);
-		KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+		KUNIT_EXPECT_EQ(test, -EBADMSG,
+				ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 	}
 	/* Another volume's page. */
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, pc->pages, ~TEST_NONCE));
@@ -307,9 +316,11 @@ static void chapter_index_survives_garbage_lists(struct kunit *test)
 	struct packed_chapter *pc = make_chapter(test, 64, 64 * 127, 9);
 	u32 size = pc->geo.bytes_per_page;
 	u8 *copy = kunit_kmalloc(test, size, GFP_KERNEL);
+	struct ddi_name far_name;
 	struct ddi_index_page ip;
 	struct rnd_state rnd;
-	u32 lists, start, i, errors = 0;
+	u32 lists, start, i, errors = 0, record_page;
+	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, copy);
 	pack_chapter(test, pc, 3);
@@ -323,8 +334,6 @@ static void chapter_index_survives_garbage_lists(struct kunit *test)
 
 	for (i = 0; i < pc->count; i++) {
 		u32 list = ddi_name_to_delta_list(&pc->geo, &pc->names[i]);
-		u32 record_page;
-		int ret;
 
 		if (list >= lists)
 			continue;
@@ -340,14 +349,9 @@ static void chapter_index_survives_garbage_lists(struct kunit *test)
 	KUNIT_EXPECT_GT(test, errors, 0U);
 
 	/* A list that is not on the page is refused, not searched. */
-	{
-		struct ddi_name name = pc->names[0];
-		u32 record_page;
-
-		memset(name.bytes, 0xff, 8);
-		KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_search(&pc->index_pages[0],
-			&pc->geo, &name, &record_page));
-	}
+	memset(far_name.bytes, 0xff, sizeof(far_name.bytes));
+	ret = ddi_index_page_search(&pc->index_pages[0], &pc->geo, &far_name, &record_page);
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ret);
 }
 
 static struct kunit_case chapter_index_cases[] = {

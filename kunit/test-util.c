@@ -27,8 +27,12 @@ struct ddi_test_disk *ddi_test_disk_open(struct kunit *test, unsigned int minor,
 	struct file *file;
 
 	KUNIT_ASSERT_NOT_NULL(test, disk);
+	/*
+	 * Not exclusive: the previous case's fput() of the same disk may
+	 * still be pending on the delayed-fput work, holding its claim.
+	 */
 	file = bdev_file_open_by_dev(MKDEV(RAMDISK_MAJOR, minor),
-				     BLK_OPEN_READ | BLK_OPEN_WRITE, disk, NULL);
+				     BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "cannot open /dev/ram%u: %ld", minor,
 			       PTR_ERR(file));
 	disk->file = file;
@@ -44,6 +48,25 @@ void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes)
 	/* brd frees discarded pages, which then read back as zeroes. */
 	blkdev_issue_discard(disk->bdev, offset >> SECTOR_SHIFT,
 			     round_up(bytes, PAGE_SIZE) >> SECTOR_SHIFT, GFP_KERNEL);
+}
+
+void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offset, u8 xor)
+{
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	u8 *data;
+
+	client = dm_bufio_client_create(disk->bdev, PAGE_SIZE, 1, 0, NULL, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	data = dm_bufio_read(client, offset / PAGE_SIZE, &buffer);
+	if (!IS_ERR(data)) {
+		data[offset % PAGE_SIZE] ^= xor;
+		dm_bufio_mark_buffer_dirty(buffer);
+		dm_bufio_release(buffer);
+	}
+	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(data));
 }
 
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes)

@@ -22,6 +22,8 @@ struct ddi_test_disk {
  */
 struct ddi_test_disk *ddi_test_disk_open(struct kunit *test, unsigned int minor, u64 bytes);
 void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes);
+/* Flip the bits @xor sets in the byte at @offset of @disk. */
+void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offset, u8 xor);
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes);
 
 void ddi_test_seed(struct kunit *test, struct rnd_state *rnd);
@@ -32,7 +34,7 @@ void ddi_test_random_records(struct rnd_state *rnd, struct ddi_record *records, 
  * list, and its thread is woken.
  */
 struct ddi_test_zone {
-	spinlock_t lock;
+	spinlock_t lock;	/* guards the zone's request list */
 	struct list_head requeued;
 	wait_queue_head_t wait;
 	atomic_t requeue_count;

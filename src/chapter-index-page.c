@@ -40,7 +40,8 @@ int ddi_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *ge
 	highest = get_unaligned_le32(data + DDI_CI_HIGHEST);
 	/* highest == lowest - 1 is an empty page; it may not end past the lists. */
 	lists = highest + 1 - lowest;
-	if (lowest > geo->delta_lists_per_chapter || lists > geo->delta_lists_per_chapter - lowest ||
+	if (lowest > geo->delta_lists_per_chapter ||
+	    lists > geo->delta_lists_per_chapter - lowest ||
 	    ddi_ci_stream_start(lists) > geo->bytes_per_page)
 		return -EBADMSG;
 
@@ -48,7 +49,8 @@ int ddi_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *ge
 	for (i = 0; i <= lists; i++) {
 		u32 offset = get_unaligned_le16(data + DDI_CI_OFFSETS + 2 * i);
 
-		if (offset < previous || offset > stream_bits)
+		/* The first list starts the stream; the others follow in order. */
+		if ((i == 0 && offset != 0) || offset < previous || offset > stream_bits)
 			return -EBADMSG;
 		previous = offset;
 	}

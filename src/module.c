@@ -5,13 +5,16 @@
 
 #include <linux/module.h>
 
+#include "target.h"
+
 static int __init dm_dedup_index_init(void)
 {
-	return 0;
+	return ddi_target_register();
 }
 
 static void __exit dm_dedup_index_exit(void)
 {
+	ddi_target_unregister();
 }
 
 module_init(dm_dedup_index_init);

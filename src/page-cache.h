@@ -22,7 +22,6 @@ enum {
 	DDI_CACHE_QUEUED = 1U << 15,
 	DDI_CACHE_MAX_SLOTS = DDI_CACHE_QUEUED - 1,
 	DDI_READ_QUEUE_SIZE = 4096,
-	DDI_MAX_ZONES = 16,
 };
 
 struct ddi_cached_page {

@@ -133,7 +133,9 @@ static void permute_into_buckets(struct ddi_radix_sorter *sorter, const u8 *keys
 			u8 home = key[depth];
 
 			while (home != byte) {
-				swap(key, keys[sorter->bucket_next[home]++]);
+				u32 target = sorter->bucket_next[home]++;
+
+				swap(key, keys[target]);
 				home = key[depth];
 			}
 			keys[slot] = key;

@@ -35,7 +35,7 @@ enum {
 	VCN_OFFSET = HEADER_OFFSET + 8,
 	NONCE_OFFSET = HEADER_OFFSET + 16,
 	COUNT_OFFSET = HEADER_OFFSET + 24,
-	PAGE_OFFSET = HEADER_OFFSET + 26,
+	PAGE_NUMBER_OFFSET = HEADER_OFFSET + 26,
 	CRC_OFFSET = HEADER_OFFSET + 28,
 };
 
@@ -112,7 +112,7 @@ int ddi_record_page_encode(u8 *page, const struct ddi_record *records, u32 count
 	put_unaligned_le64(vcn, page + VCN_OFFSET);
 	put_unaligned_le64(nonce, page + NONCE_OFFSET);
 	put_unaligned_le16(count, page + COUNT_OFFSET);
-	put_unaligned_le16(record_page, page + PAGE_OFFSET);
+	put_unaligned_le16(record_page, page + PAGE_NUMBER_OFFSET);
 	put_unaligned_le32(crc32_le(~0, page, CRC_OFFSET), page + CRC_OFFSET);
 	return 0;
 }
@@ -140,7 +140,7 @@ int ddi_record_page_validate(const u8 *page, u64 nonce,
 		return -EBADMSG;
 
 	header->vcn = get_unaligned_le64(page + VCN_OFFSET);
-	header->record_page = get_unaligned_le16(page + PAGE_OFFSET);
+	header->record_page = get_unaligned_le16(page + PAGE_NUMBER_OFFSET);
 	header->count = count;
 	return 0;
 }

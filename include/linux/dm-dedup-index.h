@@ -8,9 +8,11 @@
 #ifndef _LINUX_DM_DEDUP_INDEX_H
 #define _LINUX_DM_DEDUP_INDEX_H
 
+#include <linux/llist.h>
 #include <linux/types.h>
 
 #define DDI_NAME_SIZE 16
+#define DDI_MAX_ZONES 16
 #define DDI_DATA_SIZE 16
 
 /* A record name: 16 bytes of a good hash of the content being indexed. */
@@ -41,11 +43,26 @@ enum ddi_volume_stage {
 	DDI_STAGE_ABSENT,
 };
 
+/* What a request asks of the index. */
+enum ddi_request_type {
+	/* Report the name's data if it is known; otherwise remember new_data. */
+	DDI_POST,
+	/* Look the name up; a name found in an old chapter is refreshed. */
+	DDI_QUERY,
+	/* Look the name up and change nothing. */
+	DDI_QUERY_NO_UPDATE,
+	/* Set the name's data to new_data, whether or not it was known. */
+	DDI_UPDATE,
+	/* Forget the name. */
+	DDI_DELETE,
+};
+
 struct ddi_request;
 typedef void (*ddi_request_callback_t)(struct ddi_request *request);
 
 /**
  * struct ddi_request - One operation on the index.
+ * @type: what to do; set by the caller.
  * @name: the record name; set by the caller.
  * @new_data: data to store; set by the caller for posts and updates.
  * @callback: called once when the request completes; set by the caller.
@@ -55,6 +72,7 @@ typedef void (*ddi_request_callback_t)(struct ddi_request *request);
  * @priv: private to the index.
  */
 struct ddi_request {
+	enum ddi_request_type type;
 	struct ddi_name name;
 	struct ddi_data new_data;
 	ddi_request_callback_t callback;
@@ -62,6 +80,8 @@ struct ddi_request {
 	bool found;
 	struct ddi_data old_data;
 	struct {
+		struct llist_node zone_node;
+		struct ddi_index *index;
 		struct ddi_request *next_in_read;
 		u64 vcn;
 		u32 zone;
@@ -70,5 +90,76 @@ struct ddi_request {
 		bool requeued;
 	} priv;
 };
+
+/**
+ * struct ddi_index_config - How to open an index.
+ * @memory_mb: the index's memory size, which sets the volume's shape as
+ *	UDS does: 256, 512 or 768, or a multiple of 1024. Ignored when
+ *	@record_pages_per_chapter is set.
+ * @record_pages_per_chapter: if not 0, an explicit volume shape, with
+ *	@chapters_per_volume; for small devices and tests.
+ * @chapters_per_volume: see @record_pages_per_chapter.
+ * @zone_count: zone threads, 1 to DDI_MAX_ZONES.
+ * @reader_count: threads reading pages for queued requests, 1 to 16.
+ * @cache_chapters: page cache size, in chapters' worth of record pages.
+ * @format: whether a device holding something other than an index of this
+ *	shape may be formatted; a blank device is always formatted.
+ */
+struct ddi_index_config {
+	unsigned int memory_mb;
+	unsigned int record_pages_per_chapter;
+	unsigned int chapters_per_volume;
+	unsigned int zone_count;
+	unsigned int reader_count;
+	unsigned int cache_chapters;
+	bool format;
+};
+
+
+/**
+ * struct ddi_index_stats - What an index has done since it was opened.
+ * @entries: names the volume index holds.
+ * @posts_found: posts that found their name.
+ * @posts_not_found: posts that added a new name.
+ * @queries: queries and non-updating queries.
+ * @updates: updates.
+ * @deletes: deletes that found their name.
+ * @requests: requests of every kind completed.
+ * @chapters_written: chapters closed and written since open.
+ * @newest_vcn: the open chapter's virtual chapter number.
+ * @cache_hits: volume page cache hits.
+ * @cache_misses: volume page cache misses.
+ * @pages_read: volume pages read by the reader threads.
+ * @corrupt_pages: volume pages refused as corrupt or foreign.
+ * @volume_index_bytes: memory of the volume index.
+ */
+struct ddi_index_stats {
+	u64 entries;
+	u64 posts_found;
+	u64 posts_not_found;
+	u64 queries;
+	u64 updates;
+	u64 deletes;
+	u64 requests;
+	u64 chapters_written;
+	u64 newest_vcn;
+	u64 cache_hits;
+	u64 cache_misses;
+	u64 pages_read;
+	u64 corrupt_pages;
+	u64 volume_index_bytes;
+};
+
+struct block_device;
+struct ddi_index;
+
+int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
+		   struct ddi_index **index_ptr);
+void ddi_index_close(struct ddi_index *index);
+void ddi_index_launch(struct ddi_index *index, struct ddi_request *request);
+void ddi_index_flush(struct ddi_index *index);
+int ddi_index_save(struct ddi_index *index);
+int ddi_index_replace_storage(struct ddi_index *index, struct block_device *bdev);
+void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats);
 
 #endif /* _LINUX_DM_DEDUP_INDEX_H */

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the dedup-index table line parser and formatter.
+ */
+
+#include <kunit/resource.h>
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "target-config.h"
+
+KUNIT_DEFINE_ACTION_WRAPPER(argv_free_action, argv_free, char **);
+
+/* Splits @line at white space, as dm does, into a vector freed with the test. */
+static char **split_line(struct kunit *test, const char *line, int *argc)
+{
+	char **argv = argv_split(GFP_KERNEL, line, argc);
+
+	KUNIT_ASSERT_NOT_NULL(test, argv);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, argv_free_action, argv));
+	return argv;
+}
+
+static int parse_line(struct kunit *test, const char *line, struct ddi_target_config *config,
+		      char **error)
+{
+	int argc;
+	char **argv = split_line(test, line, &argc);
+
+	return ddi_target_config_parse(config, argc, argv, error);
+}
+
+static void expect_config_eq(struct kunit *test, const struct ddi_target_config *got,
+			     const struct ddi_target_config *want)
+{
+	KUNIT_EXPECT_STREQ(test, got->data_dev, want->data_dev);
+	KUNIT_EXPECT_STREQ(test, got->index_dev, want->index_dev);
+	KUNIT_EXPECT_EQ(test, got->memory_mib, want->memory_mib);
+	KUNIT_EXPECT_EQ(test, got->zones, want->zones);
+	KUNIT_EXPECT_EQ(test, got->readers, want->readers);
+	KUNIT_EXPECT_EQ(test, got->cache_chapters, want->cache_chapters);
+	KUNIT_EXPECT_EQ(test, got->verify, want->verify);
+	KUNIT_EXPECT_EQ(test, got->format, want->format);
+}
+
+static void config_defaults(struct kunit *test)
+{
+	struct ddi_target_config config, want = {
+		.data_dev = "/dev/a",
+		.index_dev = "/dev/b",
+		.memory_mib = 256,
+		.zones = 1,
+		.readers = 2,
+		.cache_chapters = 7,
+	};
+	char *error = NULL;
+
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b", &config, &error));
+	expect_config_eq(test, &config, &want);
+	KUNIT_EXPECT_NULL(test, error);
+
+	/* An explicit empty feature group means the same. */
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b 0", &config, &error));
+	expect_config_eq(test, &config, &want);
+	KUNIT_EXPECT_NULL(test, error);
+}
+
+struct good_line {
+	const char *line;
+	unsigned int memory_mib;
+	unsigned int zones;
+	unsigned int readers;
+	unsigned int cache_chapters;
+	bool verify;
+	bool format;
+};
+
+#define GOOD(args, mem, z, r, cc, v, f)						\
+	{ .line = "/dev/a /dev/b " args, .memory_mib = mem, .zones = z,		\
+	  .readers = r, .cache_chapters = cc, .verify = v, .format = f }
+
+static const struct good_line good_lines[] = {
+	GOOD("2 memory 256", 256, 1, 2, 7, false, false),
+	GOOD("2 memory 512", 512, 1, 2, 7, false, false),
+	GOOD("2 memory 768", 768, 1, 2, 7, false, false),
+	GOOD("2 memory 1024", 1024, 1, 2, 7, false, false),
+	GOOD("2 memory 3072", 3072, 1, 2, 7, false, false),
+	GOOD("2 memory 1048576", 1048576, 1, 2, 7, false, false),
+	GOOD("2 zones 1", 256, 1, 2, 7, false, false),
+	GOOD("2 zones 16", 256, 16, 2, 7, false, false),
+	GOOD("2 readers 1", 256, 1, 1, 7, false, false),
+	GOOD("2 readers 16", 256, 1, 16, 7, false, false),
+	GOOD("2 cache_chapters 1", 256, 1, 2, 1, false, false),
+	GOOD("2 cache_chapters 1024", 256, 1, 2, 1024, false, false),
+	GOOD("1 verify", 256, 1, 2, 7, true, false),
+	GOOD("1 format", 256, 1, 2, 7, false, true),
+	GOOD("4 zones 4 memory 2048", 2048, 4, 2, 7, false, false),
+	GOOD("3 format readers 3", 256, 1, 3, 7, false, true),
+	GOOD("10 verify cache_chapters 64 format readers 8 zones 2 memory 512",
+	     512, 2, 8, 64, true, true),
+};
+
+static void good_line_desc(const struct good_line *good, char *desc)
+{
+	strscpy(desc, good->line, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(good_line, good_lines, good_line_desc);
+
+static void want_from_good(const struct good_line *good, struct ddi_target_config *want)
+{
+	*want = (struct ddi_target_config) {
+		.data_dev = "/dev/a",
+		.index_dev = "/dev/b",
+		.memory_mib = good->memory_mib,
+		.zones = good->zones,
+		.readers = good->readers,
+		.cache_chapters = good->cache_chapters,
+		.verify = good->verify,
+		.format = good->format,
+	};
+}
+
+static void config_parses_good_line(struct kunit *test)
+{
+	const struct good_line *good = test->param_value;
+	struct ddi_target_config config, want;
+	char *error = NULL;
+
+	want_from_good(good, &want);
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, good->line, &config, &error));
+	expect_config_eq(test, &config, &want);
+	KUNIT_EXPECT_NULL(test, error);
+}
+
+/* Formatting a line and parsing the result gives back the same settings. */
+static void config_round_trips(struct kunit *test)
+{
+	const struct good_line *good = test->param_value;
+	struct ddi_target_config config, again, want;
+	char *error = NULL;
+	char *line;
+	int length;
+
+	want_from_good(good, &want);
+	line = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, line);
+
+	length = ddi_target_config_format(&want, line, 256);
+	KUNIT_ASSERT_GT(test, length, 0);
+	KUNIT_EXPECT_EQ(test, length, (int)strlen(line));
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, line, &config, &error));
+	expect_config_eq(test, &config, &want);
+
+	/* And the line is canonical: formatting it again changes nothing. */
+	line = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	KUNIT_ASSERT_EQ(test, length, ddi_target_config_format(&config, line, 256));
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, line, &again, &error));
+	expect_config_eq(test, &again, &want);
+}
+
+struct bad_line {
+	const char *line;
+	const char *error;
+};
+
+#define DEVS "/dev/a /dev/b "
+
+static const struct bad_line bad_lines[] = {
+	/* The devices. */
+	{ "", "requires <data_dev> <index_dev>" },
+	{ "/dev/a", "requires <data_dev> <index_dev>" },
+	{ "/dev/a /dev/a", "data_dev and index_dev must be different devices" },
+	{ "/dev/a /dev/a 1 verify",
+	  "data_dev and index_dev must be different devices" },
+	/* The feature argument count. */
+	{ DEVS "x", "feature argument count is not a number" },
+	{ DEVS "-1", "feature argument count is not a number" },
+	{ DEVS "0x2 zones 2", "feature argument count is not a number" },
+	{ DEVS "verify", "feature argument count is not a number" },
+	{ DEVS "1", "feature argument count exceeds the arguments given" },
+	{ DEVS "3 zones 2", "feature argument count exceeds the arguments given" },
+	{ DEVS "99999999999 verify",
+	  "feature argument count exceeds the arguments given" },
+	{ DEVS "0 verify", "more arguments than the feature argument count" },
+	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
+	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
+	{ DEVS "11 memory 512 zones 2 readers 3 cache_chapters 4 verify format extra",
+	  "more feature arguments than there are options" },
+	/* Unknown options. */
+	{ DEVS "1 bogus", "unknown feature argument" },
+	{ DEVS "1 VERIFY", "unknown feature argument" },
+	{ DEVS "2 memory_mib 512", "unknown feature argument" },
+	{ DEVS "2 verify 5", "unknown feature argument" },
+	/* memory */
+	{ DEVS "1 memory", "memory needs a value" },
+	{ DEVS "2 memory verify", "memory needs a value" },
+	{ DEVS "2 memory big", "memory value is not a number" },
+	{ DEVS "2 memory -256", "memory value is not a number" },
+	{ DEVS "2 memory 512M", "memory value is not a number" },
+	{ DEVS "2 memory 0",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	{ DEVS "2 memory 100",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	{ DEVS "2 memory 1000",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	{ DEVS "2 memory 1536",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	{ DEVS "2 memory 1049600",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	{ DEVS "2 memory 4294967296",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	/* zones */
+	{ DEVS "1 zones", "zones needs a value" },
+	{ DEVS "2 zones 0", "zones must be 1..16" },
+	{ DEVS "2 zones 17", "zones must be 1..16" },
+	{ DEVS "2 zones 0x4", "zones value is not a number" },
+	/* readers */
+	{ DEVS "3 readers format 2", "readers needs a value" },
+	{ DEVS "2 readers 0", "readers must be 1..16" },
+	{ DEVS "2 readers 17", "readers must be 1..16" },
+	{ DEVS "2 readers 1.5", "readers value is not a number" },
+	/* cache_chapters */
+	{ DEVS "1 cache_chapters", "cache_chapters needs a value" },
+	{ DEVS "2 cache_chapters 0", "cache_chapters must be 1..1024" },
+	{ DEVS "2 cache_chapters 1025", "cache_chapters must be 1..1024" },
+	{ DEVS "2 cache_chapters many", "cache_chapters value is not a number" },
+	/* Options given twice. */
+	{ DEVS "4 memory 512 memory 512", "memory given more than once" },
+	{ DEVS "4 zones 2 zones 3", "zones given more than once" },
+	{ DEVS "4 readers 2 readers 2", "readers given more than once" },
+	{ DEVS "5 cache_chapters 4 verify cache_chapters 5",
+	  "cache_chapters given more than once" },
+	{ DEVS "2 verify verify", "verify given more than once" },
+	{ DEVS "3 format verify format", "format given more than once" },
+};
+
+static void bad_line_desc(const struct bad_line *bad, char *desc)
+{
+	strscpy(desc, *bad->line ? bad->line : "(empty)", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_line, bad_lines, bad_line_desc);
+
+static void config_rejects_bad_line(struct kunit *test)
+{
+	const struct bad_line *bad = test->param_value;
+	struct ddi_target_config config;
+	char *error = NULL;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_line(test, bad->line, &config, &error));
+	KUNIT_EXPECT_STREQ(test, error, bad->error);
+}
+
+/* Only settings that differ from the defaults appear, always in one order. */
+static void config_formats_canonically(struct kunit *test)
+{
+	struct ddi_target_config config;
+	char line[128];
+
+	ddi_target_config_defaults(&config);
+	config.data_dev = "254:0";
+	config.index_dev = "254:16";
+	KUNIT_EXPECT_EQ(test, 12, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line, "254:0 254:16");
+
+	config.format = true;
+	config.cache_chapters = 9;
+	config.zones = 4;
+	config.verify = true;
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line, "254:0 254:16 6 zones 4 cache_chapters 9 verify format");
+
+	/* A default value given explicitly is not repeated back. */
+	config.zones = 1;
+	config.memory_mib = 256;
+	config.readers = 5;
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line, "254:0 254:16 6 readers 5 cache_chapters 9 verify format");
+}
+
+static void config_format_reports_short_buffer(struct kunit *test)
+{
+	struct ddi_target_config config;
+	char line[16];
+
+	ddi_target_config_defaults(&config);
+	config.data_dev = "/dev/mapper/a-long-name";
+	config.index_dev = "/dev/b";
+	KUNIT_EXPECT_EQ(test, -ENOSPC, ddi_target_config_format(&config, line, sizeof(line)));
+	/* What fits is there and terminated, so dm sees a full buffer. */
+	KUNIT_EXPECT_EQ(test, sizeof(line) - 1, strlen(line));
+	KUNIT_EXPECT_EQ(test, 0, strncmp(line, "/dev/mapper/a-l", sizeof(line) - 1));
+}
+
+static struct kunit_case target_config_cases[] = {
+	KUNIT_CASE(config_defaults),
+	KUNIT_CASE_PARAM(config_parses_good_line, good_line_gen_params),
+	KUNIT_CASE_PARAM(config_round_trips, good_line_gen_params),
+	KUNIT_CASE_PARAM(config_rejects_bad_line, bad_line_gen_params),
+	KUNIT_CASE(config_formats_canonically),
+	KUNIT_CASE(config_format_reports_short_buffer),
+	{}
+};
+
+static struct kunit_suite target_config_suite = {
+	.name = "ddi-target-config",
+	.test_cases = target_config_cases,
+};
+
+kunit_test_suite(target_config_suite);

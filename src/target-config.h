@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The dedup-index table line: its parsed form, the parser and the formatter
+ * that turns it back into a line for "dmsetup table".
+ */
+#ifndef DDI_TARGET_CONFIG_H
+#define DDI_TARGET_CONFIG_H
+
+#include <linux/types.h>
+
+enum {
+	DDI_DEFAULT_MEMORY_MIB = 256,
+	DDI_MAX_MEMORY_MIB = 1048576,
+	DDI_DEFAULT_ZONES = 1,
+	DDI_MAX_ZONES = 16,
+	DDI_DEFAULT_READERS = 2,
+	DDI_MAX_READERS = 16,
+	DDI_DEFAULT_CACHE_CHAPTERS = 7,
+	DDI_MAX_CACHE_CHAPTERS = 1024,
+};
+
+/**
+ * struct ddi_target_config - What a dedup-index table line asks for.
+ * @data_dev: path or major:minor of the device I/O is remapped to.
+ * @index_dev: path or major:minor of the device holding the index.
+ * @memory_mib: memory for the index, in MiB; sets the volume size.
+ * @zones: index zones, each served by its own thread.
+ * @readers: threads reading pages into the page cache.
+ * @cache_chapters: chapters' worth of pages the page cache may hold.
+ * @verify: check every page's checksum as it is read.
+ * @format: write a new, empty index over whatever index_dev holds.
+ *
+ * The parser points @data_dev and @index_dev into the argument vector it
+ * was given, so they are only valid while that vector is.
+ */
+struct ddi_target_config {
+	const char *data_dev;
+	const char *index_dev;
+	unsigned int memory_mib;
+	unsigned int zones;
+	unsigned int readers;
+	unsigned int cache_chapters;
+	bool verify;
+	bool format;
+};
+
+void ddi_target_config_defaults(struct ddi_target_config *config);
+int ddi_target_config_parse(struct ddi_target_config *config, unsigned int argc,
+			    char **argv, char **error);
+int ddi_target_config_format(const struct ddi_target_config *config, char *buf,
+			     size_t size);
+
+#endif /* DDI_TARGET_CONFIG_H */
