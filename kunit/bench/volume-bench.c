@@ -11,6 +11,7 @@
 #include <linux/ktime.h>
 #include <linux/random.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "../test-util.h"
 
@@ -37,7 +38,7 @@ static void free_vmem(void *arg)
 	vfree(arg);
 }
 
-static struct bench *bench_setup(struct kunit *test, unsigned int zones,
+static struct bench *bench_setup(struct kunit *test, unsigned int disk, unsigned int zones,
 				 unsigned int readers, u32 cache_chapters, u32 chapters)
 {
 	struct bench *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
@@ -47,7 +48,7 @@ static struct bench *bench_setup(struct kunit *test, unsigned int zones,
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&b->geo, RECORD_PAGES, CHAPTERS));
-	b->disk = ddi_test_disk_open(test, 0, b->geo.bytes_per_volume);
+	b->disk = ddi_test_disk_open(test, disk, b->geo.bytes_per_volume);
 	ddi_test_zones_init(b->zones, DDI_MAX_ZONES);
 	config = (struct ddi_volume_config) {
 		.zone_count = zones,
@@ -78,6 +79,7 @@ struct cached_zone {
 	unsigned int zone_count;
 	atomic_t *ready;
 	atomic_t *go;
+	wait_queue_head_t *go_wait;
 	u32 found;
 	int error;
 	struct completion done;
@@ -93,8 +95,12 @@ static int cached_zone_fn(void *arg)
 	u32 i, r = cz->zone;
 
 	atomic_inc(cz->ready);
-	while (!atomic_read(cz->go))
-		cpu_relax();
+	/*
+	 * Sleep, not spin, until released: on a uniprocessor kernel without
+	 * preemption (UML) a spinning thread would keep the releasing one
+	 * from ever running.
+	 */
+	wait_event(*cz->go_wait, atomic_read(cz->go));
 	for (i = 0; i < CACHED_LOOKUPS_PER_ZONE; i++) {
 		ddi_test_request_init(&tr, &b->records[r], r, r / per_chapter, cz->zone);
 		if (ddi_volume_search(b->volume, &tr.request)) {
@@ -112,7 +118,7 @@ static int cached_zone_fn(void *arg)
 
 static void bench_cached_lookups(struct kunit *test)
 {
-	struct bench *b = bench_setup(test, 4, 2, CHAPTERS, 8);
+	struct bench *b = bench_setup(test, 0, 4, 2, CHAPTERS, 8);
 	static const unsigned int zone_counts[] = { 1, 2, 4 };
 	struct ddi_test_request tr;
 	unsigned int n, z;
@@ -132,6 +138,7 @@ static void bench_cached_lookups(struct kunit *test)
 		unsigned int zones = zone_counts[n];
 		struct cached_zone *cz = kunit_kcalloc(test, zones, sizeof(*cz), GFP_KERNEL);
 		atomic_t ready = ATOMIC_INIT(0), go = ATOMIC_INIT(0);
+		DECLARE_WAIT_QUEUE_HEAD_ONSTACK(go_wait);
 		u64 found = 0, lookups = (u64)zones * CACHED_LOOKUPS_PER_ZONE;
 		ktime_t start;
 		s64 ns;
@@ -139,7 +146,8 @@ static void bench_cached_lookups(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, cz);
 		for (z = 0; z < zones; z++) {
 			cz[z] = (struct cached_zone) { .bench = b, .zone = z, .zone_count = zones,
-						       .ready = &ready, .go = &go };
+						       .ready = &ready, .go = &go,
+						       .go_wait = &go_wait };
 			init_completion(&cz[z].done);
 			KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(cached_zone_fn, &cz[z],
 								    "ddi-bench/%u", z)));
@@ -148,6 +156,7 @@ static void bench_cached_lookups(struct kunit *test)
 			schedule();
 		start = ktime_get();
 		atomic_set(&go, 1);
+		wake_up_all(&go_wait);
 		for (z = 0; z < zones; z++) {
 			wait_for_completion(&cz[z].done);
 			KUNIT_EXPECT_EQ(test, 0, cz[z].error);
@@ -164,7 +173,9 @@ static void bench_cached_lookups(struct kunit *test)
 /*
  * Uncached lookups from one zone thread keeping IN_FLIGHT requests queued:
  * the cache holds one chapter of record pages while the lookups spread
- * over sixteen, so nearly every lookup waits for a reader thread.
+ * over sixteen, so nearly every lookup waits for a reader thread. A lookup
+ * answered at once from the cache frees its slot for the next one, so the
+ * queue stays full until all UNCACHED_LOOKUPS have been started.
  */
 static void bench_uncached_lookups(struct kunit *test)
 {
@@ -172,8 +183,10 @@ static void bench_uncached_lookups(struct kunit *test)
 	unsigned int n;
 
 	for (n = 0; n < ARRAY_SIZE(reader_counts); n++) {
-		struct bench *b = bench_setup(test, 1, reader_counts[n], 1, CHAPTERS);
-		struct ddi_test_request *slots;
+		/* Disks stay open until the test ends: one RAM disk per round. */
+		struct bench *b = bench_setup(test, n, 1, reader_counts[n], 1, CHAPTERS);
+		struct ddi_test_request *slots, *idle[IN_FLIGHT];
+		unsigned int idle_count = 0;
 		struct ddi_volume_stats stats;
 		struct rnd_state rnd;
 		u32 started = 0, finished = 0, found = 0, i;
@@ -182,43 +195,42 @@ static void bench_uncached_lookups(struct kunit *test)
 
 		slots = kunit_kcalloc(test, IN_FLIGHT, sizeof(*slots), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, slots);
+		for (i = 0; i < IN_FLIGHT; i++)
+			idle[idle_count++] = &slots[i];
 		prandom_seed_state(&rnd, 42);
 		start = ktime_get();
-		for (i = 0; i < IN_FLIGHT; i++) {
-			u32 r = prandom_u32_state(&rnd) % b->record_count;
-
-			ddi_test_request_init(&slots[i], &b->records[r], r,
-					      r / b->geo.records_per_chapter, 0);
-			started++;
-			if (ddi_volume_search(b->volume, &slots[i].request) != DDI_QUEUED) {
-				found += slots[i].request.found;
-				finished++;
-			}
-		}
-		while (finished < started) {
+		while (finished < UNCACHED_LOOKUPS) {
 			struct ddi_test_request *tr;
+			int ret;
 
-			wait_event(b->zones[0].wait,
-				   !list_empty_careful(&b->zones[0].requeued));
-			while ((tr = ddi_test_zone_pop(&b->zones[0]))) {
-				int ret = ddi_volume_search(b->volume, &tr->request);
-				u32 r;
+			while (idle_count > 0 && started < UNCACHED_LOOKUPS) {
+				u32 r = prandom_u32_state(&rnd) % b->record_count;
 
+				tr = idle[--idle_count];
+				ddi_test_request_init(tr, &b->records[r], r,
+						      r / b->geo.records_per_chapter, 0);
+				started++;
+				ret = ddi_volume_search(b->volume, &tr->request);
 				if (ret == DDI_QUEUED)
 					continue;
 				KUNIT_EXPECT_EQ(test, 0, ret);
 				found += tr->request.found;
 				finished++;
-				if (started == UNCACHED_LOOKUPS)
+				idle[idle_count++] = tr;
+			}
+			if (finished == UNCACHED_LOOKUPS)
+				break;
+
+			wait_event(b->zones[0].wait,
+				   !list_empty_careful(&b->zones[0].requeued));
+			while ((tr = ddi_test_zone_pop(&b->zones[0]))) {
+				ret = ddi_volume_search(b->volume, &tr->request);
+				if (ret == DDI_QUEUED)
 					continue;
-				r = prandom_u32_state(&rnd) % b->record_count;
-				ddi_test_request_init(tr, &b->records[r], r,
-						      r / b->geo.records_per_chapter, 0);
-				started++;
-				if (ddi_volume_search(b->volume, &tr->request) != DDI_QUEUED) {
-					found += tr->request.found;
-					finished++;
-				}
+				KUNIT_EXPECT_EQ(test, 0, ret);
+				found += tr->request.found;
+				finished++;
+				idle[idle_count++] = tr;
 			}
 		}
 		ns = ktime_to_ns(ktime_sub(ktime_get(), start));
