@@ -115,7 +115,6 @@ struct ddi_index_config {
 	bool format;
 };
 
-
 /**
  * struct ddi_index_stats - What an index has done since it was opened.
  * @entries: names the volume index holds.
