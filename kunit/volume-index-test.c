@@ -279,6 +279,16 @@ static void vi_expired_never_return(struct kunit *test)
 	for (i = 100; i < 200; i++)
 		found += ddi_volume_index_lookup(f->vi, &sleepers[i], &vcn);
 	KUNIT_EXPECT_EQ(test, found, 0U);
+
+	/* The window may also jump several chapters at a time. */
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, 0, vi_put_new(f->vi, &sleepers[i], 64));
+	for (v = 67; v <= 73; v += 3)
+		ddi_volume_index_set_window(f->vi, 0, v - 3, v);
+	found = 0;
+	for (i = 0; i < 100; i++)
+		found += ddi_volume_index_lookup(f->vi, &sleepers[i], &vcn);
+	KUNIT_EXPECT_EQ(test, found, 0U);
 }
 
 /*

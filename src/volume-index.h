@@ -73,9 +73,9 @@ u64 ddi_volume_index_memory_bytes(const struct ddi_volume_index *vi);
 /*
  * Saving: the whole index as one buffer, or zone by zone so that each zone
  * thread can save its own part while the others keep working and a caller
- * can write the parts out one at a time. A whole save is a short header
- * followed by the zone parts, so either form can be read back by loading
- * the parts one by one or all at once.
+ * can write the parts out one at a time. A whole save is a 40-byte header
+ * followed by the zone parts in zone order, each of which load_zone() also
+ * takes. Every part carries its own window and crc32.
  */
 size_t ddi_volume_index_save_size(const struct ddi_volume_index *vi);
 int ddi_volume_index_save(const struct ddi_volume_index *vi, u8 *buf, size_t len);
