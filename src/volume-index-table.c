@@ -28,7 +28,22 @@
  */
 u32 ddi_volume_index_zone(const struct ddi_volume_index *vi, const struct ddi_name *name)
 {
-	return get_unaligned_le32(name->bytes + 12) % vi->zone_count;
+	return ddi_volume_index_zone_of(name, vi->zone_count);
+}
+
+/**
+ * ddi_volume_index_zone_of() - The zone of a name among @zone_count zones.
+ * @name: the record name.
+ * @zone_count: the number of zones.
+ *
+ * The same choice as ddi_volume_index_zone(), for state saved under one
+ * zone count and loaded under another.
+ *
+ * Return: the zone, below @zone_count.
+ */
+u32 ddi_volume_index_zone_of(const struct ddi_name *name, unsigned int zone_count)
+{
+	return get_unaligned_le32(name->bytes + 12) % zone_count;
 }
 
 static struct ddi_vi_zone *vi_zone_of(struct ddi_volume_index *vi, const struct ddi_name *name)

@@ -56,6 +56,7 @@ int ddi_volume_index_create(const struct ddi_geometry *geo, unsigned int zone_co
 void ddi_volume_index_free(struct ddi_volume_index *vi);
 
 u32 ddi_volume_index_zone(const struct ddi_volume_index *vi, const struct ddi_name *name);
+u32 ddi_volume_index_zone_of(const struct ddi_name *name, unsigned int zone_count);
 bool ddi_volume_index_lookup(struct ddi_volume_index *vi, const struct ddi_name *name, u64 *vcn);
 int ddi_volume_index_put(struct ddi_volume_index *vi, const struct ddi_name *name, u64 vcn);
 int ddi_volume_index_put_collision(struct ddi_volume_index *vi, const struct ddi_name *name,

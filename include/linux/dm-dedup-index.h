@@ -88,6 +88,8 @@ struct ddi_request {
 		u32 record_page;
 		enum ddi_volume_stage stage;
 		bool requeued;
+		/* The volume index named a chapter for the name. */
+		bool hinted;
 	} priv;
 };
 

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Rebuilding the in-memory state from the volume after a crash: the index
+ * page map from each closed chapter's index pages, the volume index from
+ * the names on its record pages, oldest chapter first so that a name kept
+ * in several chapters ends up pointing at the newest.
+ */
+
+#include <linux/ktime.h>
+#include <linux/vmalloc.h>
+
+#include "index.h"
+
+static void set_windows(struct ddi_index *index, u64 lowest_vcn, u64 open_vcn)
+{
+	u32 chapters = index->geo.chapters_per_volume;
+	u64 oldest = open_vcn > chapters ? open_vcn - chapters : 0;
+	unsigned int z;
+
+	oldest = max(oldest, lowest_vcn);
+	for (z = 0; z < index->zone_count; z++)
+		ddi_volume_index_set_window(index->volume_index, z, oldest, open_vcn);
+}
+
+static int rebuild_page_map(struct ddi_index *index, u64 vcn, u8 *pages)
+{
+	const struct ddi_geometry *geo = &index->geo;
+	u32 chapter = ddi_physical_chapter(geo, vcn);
+	u32 i;
+	int ret;
+
+	ret = ddi_volume_read_chapter_index(index->volume, vcn, pages);
+	if (ret)
+		return ret;
+	for (i = 0; i < geo->index_pages_per_chapter; i++) {
+		struct ddi_index_page page;
+
+		ret = ddi_index_page_init(&page, geo, pages + (size_t)i * geo->bytes_per_page,
+					  index->layout.nonce);
+		if (ret)
+			return ret;
+		ddi_index_page_map_update(index->volume->page_map, vcn, chapter, i,
+					  page.highest_list);
+	}
+	return 0;
+}
+
+static u64 rebuild_records(struct ddi_index *index, u64 vcn, u8 *copy)
+{
+	const struct ddi_geometry *geo = &index->geo;
+	u32 chapter = ddi_physical_chapter(geo, vcn);
+	u64 records = 0;
+	u32 page, i;
+
+	for (page = 0; page < geo->record_pages_per_chapter; page++) {
+		struct ddi_record_page_header header;
+		const struct ddi_record *record = (const struct ddi_record *)copy;
+
+		if (ddi_volume_read_record_page(index->volume, chapter, page, copy, &header) ||
+		    header.vcn != vcn) {
+			pr_warn("rebuild: chapter %llu record page %u is damaged; its names are lost\n",
+				vcn, page);
+			continue;
+		}
+		for (i = 0; i < header.count; i++, record++) {
+			if (!ddi_volume_index_put(index->volume_index, &record->name, vcn))
+				records++;
+		}
+	}
+	return records;
+}
+
+/**
+ * ddi_index_rebuild() - Rebuild the page map and volume index from disk.
+ * @index: the index, with empty state and no thread running.
+ * @lowest_vcn: the oldest closed chapter on the volume.
+ * @highest_vcn: the newest.
+ *
+ * A chapter whose pages are damaged is skipped with a warning: its names
+ * are missed later, never misreported.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
+{
+	const struct ddi_geometry *geo = &index->geo;
+	u64 chapters = highest_vcn - lowest_vcn + 1;
+	ktime_t start = ktime_get();
+	u64 records = 0, vcn, skipped = 0;
+	u8 *pages, *copy;
+
+	pages = vmalloc((size_t)geo->index_pages_per_chapter * geo->bytes_per_page);
+	copy = vmalloc(geo->bytes_per_page);
+	if (!pages || !copy) {
+		vfree(pages);
+		vfree(copy);
+		return -ENOMEM;
+	}
+
+	pr_info("rebuilding index from chapters %llu to %llu\n", lowest_vcn, highest_vcn);
+	set_windows(index, lowest_vcn, highest_vcn + 1);
+	for (vcn = lowest_vcn; vcn <= highest_vcn; vcn++) {
+		u64 done = vcn - lowest_vcn;
+
+		ddi_volume_prefetch_chapter(index->volume, ddi_physical_chapter(geo, vcn));
+		if (rebuild_page_map(index, vcn, pages)) {
+			pr_warn("rebuild: chapter %llu index is damaged; skipped\n", vcn);
+			skipped++;
+			continue;
+		}
+		records += rebuild_records(index, vcn, copy);
+		if (chapters >= 10 && (done + 1) % (chapters / 10) == 0)
+			pr_info("rebuild: %llu of %llu chapters\n", done + 1, chapters);
+	}
+
+	pr_info("rebuilt %llu records from %llu chapters (%llu skipped) in %lld ms\n",
+		records, chapters - skipped, skipped,
+		ktime_ms_delta(ktime_get(), start));
+	vfree(pages);
+	vfree(copy);
+	return 0;
+}
