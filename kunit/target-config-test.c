@@ -86,7 +86,7 @@ static const struct good_line good_lines[] = {
 	GOOD("2 memory 768", 768, 1, 2, 7, false, false),
 	GOOD("2 memory 1024", 1024, 1, 2, 7, false, false),
 	GOOD("2 memory 3072", 3072, 1, 2, 7, false, false),
-	GOOD("2 memory 1048576", 1048576, 1, 2, 7, false, false),
+	GOOD("2 memory 32768", 32768, 1, 2, 7, false, false),
 	GOOD("2 zones 1", 256, 1, 2, 7, false, false),
 	GOOD("2 zones 16", 256, 16, 2, 7, false, false),
 	GOOD("2 readers 1", 256, 1, 1, 7, false, false),
@@ -187,8 +187,19 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "11 memory 512 zones 2 readers 3 cache_chapters 4 verify format extra",
+	{ DEVS "15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 verify format extra",
 	  "more feature arguments than there are options" },
+	/* An explicit volume shape. */
+	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
+	{ DEVS "2 chapters 16", "record_pages and chapters must be given together" },
+	{ DEVS "6 record_pages 4 chapters 16 memory 512",
+	  "memory cannot be combined with record_pages and chapters" },
+	{ DEVS "4 record_pages 0 chapters 16", "record_pages must be 1..1024" },
+	{ DEVS "4 record_pages 1025 chapters 16", "record_pages must be 1..1024" },
+	{ DEVS "4 record_pages 4 chapters 1", "chapters must be 2..32768" },
+	{ DEVS "4 record_pages 4 chapters 32769", "chapters must be 2..32768" },
+	{ DEVS "4 record_pages 4 chapters many", "chapters value is not a number" },
+	{ DEVS "3 record_pages 4 chapters", "chapters needs a value" },
 	/* Unknown options. */
 	{ DEVS "1 bogus", "unknown feature argument" },
 	{ DEVS "1 VERIFY", "unknown feature argument" },
@@ -201,17 +212,17 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "2 memory -256", "memory value is not a number" },
 	{ DEVS "2 memory 512M", "memory value is not a number" },
 	{ DEVS "2 memory 0",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
 	{ DEVS "2 memory 100",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
 	{ DEVS "2 memory 1000",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
 	{ DEVS "2 memory 1536",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
-	{ DEVS "2 memory 1049600",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
+	{ DEVS "2 memory 33792",
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
 	{ DEVS "2 memory 4294967296",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 1048576" },
+	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
 	/* zones */
 	{ DEVS "1 zones", "zones needs a value" },
 	{ DEVS "2 zones 0", "zones must be 1..16" },
@@ -281,6 +292,26 @@ static void config_formats_canonically(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, line, "254:0 254:16 6 readers 5 cache_chapters 9 verify format");
 }
 
+/* A volume shaped explicitly parses, prints back and parses the same. */
+static void config_explicit_shape_round_trips(struct kunit *test)
+{
+	struct ddi_target_config config, again;
+	char line[128];
+	char *error = NULL;
+
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b 5 chapters 64 zones 2 record_pages 8",
+					    &config, &error));
+	KUNIT_EXPECT_EQ(test, config.record_pages, 8U);
+	KUNIT_EXPECT_EQ(test, config.chapters, 64U);
+	KUNIT_EXPECT_EQ(test, config.memory_mib, 256U);
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line, "/dev/a /dev/b 6 record_pages 8 chapters 64 zones 2");
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, line, &again, &error));
+	KUNIT_EXPECT_EQ(test, again.record_pages, 8U);
+	KUNIT_EXPECT_EQ(test, again.chapters, 64U);
+	KUNIT_EXPECT_EQ(test, again.zones, 2U);
+}
+
 static void config_format_reports_short_buffer(struct kunit *test)
 {
 	struct ddi_target_config config;
@@ -302,6 +333,7 @@ static struct kunit_case target_config_cases[] = {
 	KUNIT_CASE_PARAM(config_rejects_bad_line, bad_line_gen_params),
 	KUNIT_CASE(config_formats_canonically),
 	KUNIT_CASE(config_format_reports_short_buffer),
+	KUNIT_CASE(config_explicit_shape_round_trips),
 	{}
 };
 

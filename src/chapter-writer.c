@@ -144,6 +144,8 @@ void ddi_chapter_writer_request_close(struct ddi_index *index, u64 open_vcn)
 	}
 	for (z = 0; z < index->zone_count; z++)
 		wake_up(&index->zones[z]->wait);
+	/* Zones resting for a save still take part in a close. */
+	wake_up_all(&index->pause_wait);
 }
 
 /**

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The dedup-index device-mapper target. For now it opens both devices and
- * remaps every bio to the data device, as dm-linear does, counting what
- * passes through; the index behind it is built up separately.
+ * The dedup-index device-mapper target: bios are remapped to the data
+ * device as dm-linear does, and the whole blocks of every successful write
+ * are posted to a deduplication index kept on the index device.
  */
 
 #include <linux/atomic.h>
@@ -11,33 +11,12 @@
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "target-config.h"
 #include "target.h"
 
 #define DM_MSG_PREFIX "dedup-index"
-
-/**
- * struct ddi_target - One dedup-index target instance.
- * @data: the device bios are remapped to.
- * @index: the device that will hold the index.
- * @config: the table line; its device names are @data's and @index's.
- * @read_bios: read bios mapped.
- * @read_sectors: sectors those bios covered.
- * @write_bios: write bios with data mapped.
- * @write_sectors: sectors those bios covered.
- * @flush_bios: empty flush bios mapped.
- */
-struct ddi_target {
-	struct dm_dev *data;
-	struct dm_dev *index;
-	struct ddi_target_config config;
-	atomic64_t read_bios;
-	atomic64_t read_sectors;
-	atomic64_t write_bios;
-	atomic64_t write_sectors;
-	atomic64_t flush_bios;
-};
 
 /*
  * One device must never serve as both: index writes would land in the
@@ -46,6 +25,64 @@ struct ddi_target {
 static bool devices_overlap(struct block_device *a, struct block_device *b)
 {
 	return a == b || a == bdev_whole(b) || bdev_whole(a) == b;
+}
+
+/* Why the index would not open, in the words of the table line. */
+static char *open_error(int ret)
+{
+	switch (ret) {
+	case -EMEDIUMTYPE:
+		return "index_dev holds something other than an index (add format to overwrite it)";
+	case -EBADMSG:
+		return "index_dev has a damaged or unknown superblock (add format to overwrite it)";
+	case -ENOSPC:
+		return "index_dev is too small for the index";
+	case -EINVAL:
+		return "index_dev holds an index of another size (add format to overwrite it)";
+	case -ENOMEM:
+		return "not enough memory for the index";
+	default:
+		return "cannot open the index";
+	}
+}
+
+static int open_index(struct ddi_target *target, struct dm_target *ti)
+{
+	const struct ddi_target_config *tc = &target->config;
+	struct ddi_index_config config = {
+		.memory_mb = tc->memory_mib,
+		.record_pages_per_chapter = tc->record_pages,
+		.chapters_per_volume = tc->chapters,
+		.zone_count = tc->zones,
+		.reader_count = tc->readers,
+		.cache_chapters = tc->cache_chapters,
+		.format = tc->format,
+	};
+
+	char *error = NULL;
+	int r;
+
+	r = ddi_get_shared_index(target->index_dev->bdev, target->data->bdev, &config,
+				 &target->shared, &error);
+	if (r) {
+		ti->error = error ? error : open_error(r);
+		return r;
+	}
+	target->index = ddi_shared_index(target->shared);
+	return 0;
+}
+
+static void free_target(struct dm_target *ti, struct ddi_target *target)
+{
+	if (target->shared)
+		ddi_put_shared_index(target->shared);
+	if (target->verify_wq)
+		destroy_workqueue(target->verify_wq);
+	if (target->index_dev)
+		dm_put_device(ti, target->index_dev);
+	if (target->data)
+		dm_put_device(ti, target->data);
+	kfree(target);
 }
 
 static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -64,39 +101,48 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the target";
 		return -ENOMEM;
 	}
+	init_waitqueue_head(&target->posts_wait);
 
 	r = dm_get_device(ti, config.data_dev, mode, &target->data);
 	if (r) {
 		ti->error = "cannot open data_dev";
-		goto free_target;
+		goto fail;
 	}
-	r = dm_get_device(ti, config.index_dev, mode, &target->index);
+	r = dm_get_device(ti, config.index_dev, mode, &target->index_dev);
 	if (r) {
 		ti->error = "cannot open index_dev";
-		goto put_data;
+		goto fail;
 	}
-	if (devices_overlap(target->data->bdev, target->index->bdev)) {
+	if (devices_overlap(target->data->bdev, target->index_dev->bdev)) {
 		ti->error = "data_dev and index_dev must be different devices";
 		r = -EINVAL;
-		goto put_index;
+		goto fail;
 	}
 
 	/* Report devices as dm does everywhere else: by major:minor. */
 	target->config = config;
 	target->config.data_dev = target->data->name;
-	target->config.index_dev = target->index->name;
+	target->config.index_dev = target->index_dev->name;
 
-	/* Flushes must reach the data device: the map function sends them there. */
+	target->verify_wq = alloc_workqueue("ddi-verify", WQ_MEM_RECLAIM, 0);
+	if (!target->verify_wq) {
+		ti->error = "cannot allocate the verify workqueue";
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = open_index(target, ti);
+	if (r)
+		goto fail;
+
+	/* Flushes and discards must reach the data device: map sends them there. */
 	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->per_io_data_size = sizeof(struct ddi_bio_context);
 	ti->private = target;
 	return 0;
 
-put_index:
-	dm_put_device(ti, target->index);
-put_data:
-	dm_put_device(ti, target->data);
-free_target:
-	kfree(target);
+fail:
+	free_target(ti, target);
 	return r;
 }
 
@@ -104,36 +150,43 @@ static void ddi_dtr(struct dm_target *ti)
 {
 	struct ddi_target *target = ti->private;
 
-	dm_put_device(ti, target->index);
-	dm_put_device(ti, target->data);
-	kfree(target);
-}
-
-static void count_bio(struct ddi_target *target, struct bio *bio)
-{
-	unsigned int sectors = bio_sectors(bio);
-
-	if (bio_data_dir(bio) == READ) {
-		atomic64_inc(&target->read_bios);
-		atomic64_add(sectors, &target->read_sectors);
-	} else if (sectors) {
-		atomic64_inc(&target->write_bios);
-		atomic64_add(sectors, &target->write_sectors);
-	} else if (bio->bi_opf & REQ_PREFLUSH) {
-		atomic64_inc(&target->flush_bios);
-	}
+	ddi_wait_for_posts(target);
+	free_target(ti, target);
 }
 
 static int ddi_map(struct dm_target *ti, struct bio *bio)
 {
 	struct ddi_target *target = ti->private;
+	struct ddi_bio_context *context = dm_per_bio_data(bio, sizeof(*context));
 
-	count_bio(target, bio);
+	context->posts = NULL;
+	if (bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio))
+		context->posts = ddi_hash_write(target, ti, bio);
+
 	bio_set_dev(bio, target->data->bdev);
 	/* An empty flush has no position to move. */
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	return DM_MAPIO_REMAPPED;
+}
+
+static int ddi_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct ddi_bio_context *context = dm_per_bio_data(bio, sizeof(*context));
+
+	if (context->posts)
+		ddi_post_write(context->posts, *error == BLK_STS_OK);
+	context->posts = NULL;
+	return DM_ENDIO_DONE;
+}
+
+/* Suspend: let every post be answered, then save so a reload needs no rebuild. */
+static void ddi_postsuspend(struct dm_target *ti)
+{
+	struct ddi_target *target = ti->private;
+
+	ddi_wait_for_posts(target);
+	ddi_index_save(target->index);
 }
 
 static void ddi_status(struct dm_target *ti, status_type_t type, unsigned int status_flags,
@@ -145,12 +198,7 @@ static void ddi_status(struct dm_target *ti, status_type_t type, unsigned int st
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%lld %lld %lld %lld %lld",
-		       atomic64_read(&target->read_bios),
-		       atomic64_read(&target->read_sectors),
-		       atomic64_read(&target->write_bios),
-		       atomic64_read(&target->write_sectors),
-		       atomic64_read(&target->flush_bios));
+		ddi_target_emit_status(target, result, maxlen);
 		break;
 	case STATUSTYPE_TABLE:
 		/*
@@ -162,11 +210,19 @@ static void ddi_status(struct dm_target *ti, status_type_t type, unsigned int st
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
 		DMEMIT(",data_dev=%s,index_dev=%s", config->data_dev, config->index_dev);
-		DMEMIT(",memory=%u,zones=%u,readers=%u,cache_chapters=%u,verify=%c,format=%c;",
-		       config->memory_mib, config->zones, config->readers, config->cache_chapters,
+		DMEMIT(",memory=%u,record_pages=%u,chapters=%u,zones=%u,readers=%u",
+		       config->memory_mib, config->record_pages, config->chapters,
+		       config->zones, config->readers);
+		DMEMIT(",cache_chapters=%u,verify=%c,format=%c;", config->cache_chapters,
 		       config->verify ? 'y' : 'n', config->format ? 'y' : 'n');
 		break;
 	}
+}
+
+static int ddi_message(struct dm_target *ti, unsigned int argc, char **argv,
+		       char *result, unsigned int maxlen)
+{
+	return ddi_target_message(ti->private, argc, argv, result, maxlen);
 }
 
 static int ddi_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn, void *data)
@@ -178,12 +234,15 @@ static int ddi_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn 
 
 static struct target_type ddi_target_type = {
 	.name = "dedup-index",
-	.version = { 0, 1, 0 },
+	.version = { 1, 0, 0 },
 	.module = THIS_MODULE,
 	.ctr = ddi_ctr,
 	.dtr = ddi_dtr,
 	.map = ddi_map,
+	.end_io = ddi_end_io,
+	.postsuspend = ddi_postsuspend,
 	.status = ddi_status,
+	.message = ddi_message,
 	.iterate_devices = ddi_iterate_devices,
 };
 

@@ -88,6 +88,7 @@ static int load_slot(struct ddi_index *index, unsigned int slot,
 	const u64 *sizes = header->section_bytes;
 	u64 total = sizes[0] + sizes[1] + sizes[2];
 	u8 *payload, *at;
+	const char *what = NULL;
 	u32 dropped = 0;
 	u64 vcn = 0;
 	int ret;
@@ -96,23 +97,35 @@ static int load_slot(struct ddi_index *index, unsigned int slot,
 	if (!payload)
 		return -ENOMEM;
 	ret = ddi_layout_read_save_payload(index->bdev, &index->layout, slot, header, payload);
+	if (ret) {
+		what = "its checksum does not match";
+		goto out;
+	}
 	at = payload;
-	if (!ret)
-		ret = ddi_index_page_map_load(index->volume->page_map, at,
-					      sizes[DDI_SAVE_PAGE_MAP]);
+	ret = ddi_index_page_map_load(index->volume->page_map, at, sizes[DDI_SAVE_PAGE_MAP]);
+	if (ret) {
+		what = "the index page map is damaged";
+		goto out;
+	}
 	at += sizes[DDI_SAVE_PAGE_MAP];
-	if (!ret)
-		ret = ddi_open_chapter_load(open_zones(index, zones), index->zone_count,
-					    ddi_volume_index_zone_of, at,
-					    sizes[DDI_SAVE_OPEN_CHAPTER], &vcn, &dropped);
+	ret = ddi_open_chapter_load(open_zones(index, zones), index->zone_count,
+				    ddi_volume_index_zone_of, at, sizes[DDI_SAVE_OPEN_CHAPTER],
+				    &vcn, &dropped);
 	if (!ret && vcn != header->open_vcn)
 		ret = -EBADMSG;
-	if (!ret && dropped)
+	if (ret) {
+		what = "the open chapter is damaged";
+		goto out;
+	}
+	if (dropped)
 		pr_warn("%u records of the saved open chapter did not fit the zones\n", dropped);
 	at += sizes[DDI_SAVE_OPEN_CHAPTER];
-	if (!ret)
-		ret = ddi_volume_index_load(index->volume_index, at,
-					    sizes[DDI_SAVE_VOLUME_INDEX]);
+	ret = ddi_volume_index_load(index->volume_index, at, sizes[DDI_SAVE_VOLUME_INDEX]);
+	if (ret)
+		what = "the volume index is damaged or of another zone count";
+out:
+	if (ret)
+		pr_warn("save slot %u cannot be loaded: %s (%d)\n", slot, what, ret);
 	vfree(payload);
 	return ret;
 }
@@ -165,7 +178,6 @@ int ddi_index_load_state(struct ddi_index *index, u64 volume_open_vcn)
 				headers[slot].open_vcn);
 			return 0;
 		}
-		pr_warn("save slot %u cannot be loaded: %d\n", slot, ret);
 	}
 	return -ENOENT;
 }

@@ -77,7 +77,8 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 			zone->stats.posts_found++;
 			/* Keep a name in use inside the volume's window. */
 			if (refresh)
-				ddi_index_zone_put_record(zone, &request->name, &request->old_data, false);
+				ddi_index_zone_put_record(zone, &request->name,
+							  &request->old_data, false);
 		} else {
 			zone->stats.posts_not_found++;
 			ddi_index_zone_put_record(zone, &request->name, &request->new_data, denied);
@@ -177,18 +178,44 @@ static bool close_pending(struct ddi_index_zone *zone)
 	return atomic64_read(&zone->index->writer.close_target) > (s64)zone->open_vcn;
 }
 
+/*
+ * Sit still while a save reads the zone's state. A chapter close asked for
+ * meanwhile is still honoured: the save waits for it to be written.
+ */
+static void pause_zone(struct ddi_index_zone *zone)
+{
+	struct ddi_index *index = zone->index;
+
+	/* Full barrier: the zone's state is complete before the saver sees it rest. */
+	atomic_inc_return(&index->zones_paused);
+	wake_up_all(&index->pause_wait);
+	for (;;) {
+		wait_event_idle(index->pause_wait,
+				!READ_ONCE(index->pausing) || close_pending(zone));
+		if (!READ_ONCE(index->pausing))
+			break;
+		ddi_chapter_writer_hand_over(zone);
+	}
+	atomic_dec(&index->zones_paused);
+}
+
 static int zone_thread(void *arg)
 {
 	struct ddi_index_zone *zone = arg;
+	struct ddi_index *index = zone->index;
 
 	for (;;) {
 		struct llist_node *batch;
 		struct ddi_request *request, *next;
 
 		wait_event_idle(zone->wait, !llist_empty(&zone->queue) || close_pending(zone) ||
-				kthread_should_stop());
+				READ_ONCE(index->pausing) || kthread_should_stop());
 		while (close_pending(zone))
 			ddi_chapter_writer_hand_over(zone);
+		if (READ_ONCE(index->pausing)) {
+			pause_zone(zone);
+			continue;
+		}
 
 		/* llist_add pushes at the head: reverse to serve in arrival order. */
 		batch = llist_reverse_order(llist_del_all(&zone->queue));
@@ -293,6 +320,42 @@ int ddi_index_zones_start(struct ddi_index *index)
 		zone->thread = thread;
 	}
 	return 0;
+}
+
+/**
+ * ddi_index_zones_pause() - Bring every zone thread to rest.
+ * @index: the index; the caller holds save_mutex.
+ *
+ * Requests keep queueing while the zones rest; no chapter is being
+ * written once this returns.
+ */
+void ddi_index_zones_pause(struct ddi_index *index)
+{
+	unsigned int z;
+
+	WRITE_ONCE(index->pausing, true);
+	for (z = 0; z < index->zone_count; z++)
+		wake_up(&index->zones[z]->wait);
+	wait_event_idle(index->pause_wait,
+			atomic_read(&index->zones_paused) == index->zone_count);
+	/* Pairs with atomic_inc_return() in pause_zone(). */
+	smp_rmb();
+	/* Resting zones still hand over a close asked for before they rested. */
+	ddi_chapter_writer_drain(index);
+}
+
+/**
+ * ddi_index_zones_resume() - Let the zone threads go on.
+ * @index: the index, paused by ddi_index_zones_pause().
+ */
+void ddi_index_zones_resume(struct ddi_index *index)
+{
+	unsigned int z;
+
+	WRITE_ONCE(index->pausing, false);
+	wake_up_all(&index->pause_wait);
+	for (z = 0; z < index->zone_count; z++)
+		wake_up(&index->zones[z]->wait);
 }
 
 /**

@@ -199,6 +199,8 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	index->zone_count = config->zone_count;
 	atomic64_set(&index->in_flight, 0);
 	init_waitqueue_head(&index->flush_wait);
+	mutex_init(&index->save_mutex);
+	init_waitqueue_head(&index->pause_wait);
 
 	ret = config_geometry(config, &index->geo);
 	if (ret) {
@@ -241,15 +243,22 @@ EXPORT_SYMBOL_GPL(ddi_index_flush);
 
 /**
  * ddi_index_save() - Save the index state, so it opens without a rebuild.
- * @index: the index; the caller launches nothing until this returns.
+ * @index: the index. Requests may go on being launched: the zones rest
+ *	while the state is read, and what they answer afterwards is not in
+ *	this save.
  *
  * Return: 0 or a negative errno.
  */
 int ddi_index_save(struct ddi_index *index)
 {
-	ddi_index_flush(index);
-	ddi_chapter_writer_drain(index);
-	return ddi_index_save_state(index);
+	int ret;
+
+	mutex_lock(&index->save_mutex);
+	ddi_index_zones_pause(index);
+	ret = ddi_index_save_state(index);
+	ddi_index_zones_resume(index);
+	mutex_unlock(&index->save_mutex);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ddi_index_save);
 
@@ -259,6 +268,7 @@ EXPORT_SYMBOL_GPL(ddi_index_save);
  */
 void ddi_index_close(struct ddi_index *index)
 {
+	ddi_index_flush(index);
 	ddi_index_save(index);
 	ddi_index_zones_free(index);
 	ddi_volume_stop_readers(index->volume);

@@ -87,6 +87,14 @@ struct ddi_index {
 	/* Requests launched and not yet completed; flush waits for zero. */
 	atomic64_t in_flight;
 	wait_queue_head_t flush_wait;
+	/*
+	 * A save pauses the zone threads so that it reads their state at
+	 * rest, while launches go on queueing; serialised by save_mutex.
+	 */
+	struct mutex save_mutex;
+	bool pausing;
+	atomic_t zones_paused;
+	wait_queue_head_t pause_wait;
 };
 
 /* index.c: close without saving, as a crash would leave the device. */
@@ -96,6 +104,8 @@ void ddi_index_abandon(struct ddi_index *index);
 int ddi_index_zones_create(struct ddi_index *index, u64 open_vcn);
 int ddi_index_zones_start(struct ddi_index *index);
 void ddi_index_zones_free(struct ddi_index *index);
+void ddi_index_zones_pause(struct ddi_index *index);
+void ddi_index_zones_resume(struct ddi_index *index);
 void ddi_index_requeue(struct ddi_request *request, void *context);
 void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_name *name,
 			       const struct ddi_data *data, bool hint_denied);

@@ -72,7 +72,9 @@ static bool memory_allowed(unsigned int mib)
 /* In the order the formatter emits them. */
 static const struct ddi_option options[] = {
 	DDI_VALUE_OPTION(memory, memory_mib, 256, DDI_MAX_MEMORY_MIB, memory_allowed,
-			 "256, 512, 768 or a multiple of 1024 up to 1048576"),
+			 "256, 512, 768 or a multiple of 1024 up to 32768"),
+	DDI_VALUE_OPTION(record_pages, record_pages, 1, DDI_MAX_RECORD_PAGES, NULL, "1..1024"),
+	DDI_VALUE_OPTION(chapters, chapters, 2, DDI_MAX_CHAPTERS, NULL, "2..32768"),
 	DDI_VALUE_OPTION(zones, zones, 1, DDI_MAX_ZONES, NULL, "1..16"),
 	DDI_VALUE_OPTION(readers, readers, 1, DDI_MAX_READERS, NULL, "1..16"),
 	DDI_VALUE_OPTION(cache_chapters, cache_chapters, 1, DDI_MAX_CACHE_CHAPTERS, NULL,
@@ -273,6 +275,16 @@ int ddi_target_config_parse(struct ddi_target_config *config, unsigned int argc,
 		r = parse_value(config, option, &args, error);
 		if (r)
 			return r;
+	}
+
+	/* An explicit shape takes both numbers, and replaces the memory size. */
+	if (!config->record_pages != !config->chapters) {
+		*error = "record_pages and chapters must be given together";
+		return -EINVAL;
+	}
+	if (config->record_pages && (seen & BIT(find_option("memory") - options))) {
+		*error = "memory cannot be combined with record_pages and chapters";
+		return -EINVAL;
 	}
 	return 0;
 }

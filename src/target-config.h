@@ -11,7 +11,9 @@
 
 enum {
 	DDI_DEFAULT_MEMORY_MIB = 256,
-	DDI_MAX_MEMORY_MIB = 1048576,
+	DDI_MAX_MEMORY_MIB = 32768,
+	DDI_MAX_RECORD_PAGES = 1024,
+	DDI_MAX_CHAPTERS = 32768,
 	DDI_DEFAULT_ZONES = 1,
 	DDI_DEFAULT_READERS = 2,
 	DDI_MAX_READERS = 16,
@@ -24,6 +26,9 @@ enum {
  * @data_dev: path or major:minor of the device I/O is remapped to.
  * @index_dev: path or major:minor of the device holding the index.
  * @memory_mib: memory for the index, in MiB; sets the volume size.
+ * @record_pages: if not 0, record pages per chapter of an explicitly
+ *	shaped volume (with @chapters), in place of @memory_mib.
+ * @chapters: chapters of that volume.
  * @zones: index zones, each served by its own thread.
  * @readers: threads reading pages into the page cache.
  * @cache_chapters: chapters' worth of pages the page cache may hold.
@@ -39,6 +44,8 @@ struct ddi_target_config {
 	const char *data_dev;
 	const char *index_dev;
 	unsigned int memory_mib;
+	unsigned int record_pages;
+	unsigned int chapters;
 	unsigned int zones;
 	unsigned int readers;
 	unsigned int cache_chapters;

@@ -42,7 +42,7 @@ bad() {
 	fi
 }
 
-memory_range="dedup-index: memory must be 256, 512, 768 or a multiple of 1024 up to 1048576"
+memory_range="dedup-index: memory must be 256, 512, 768 or a multiple of 1024 up to 32768"
 
 # The devices.
 bad "dedup-index: requires <data_dev> <index_dev>" ""
@@ -63,7 +63,7 @@ bad "dedup-index: feature argument count exceeds the arguments given" "$D $I 999
 bad "dedup-index: more arguments than the feature argument count" "$D $I 0 verify"
 bad "dedup-index: more arguments than the feature argument count" "$D $I 2 zones 4 extra"
 bad "dedup-index: more feature arguments than there are options" \
-	"$D $I 11 memory 512 zones 2 readers 3 cache_chapters 4 verify format extra"
+	"$D $I 15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 verify format extra"
 
 # Unknown options.
 bad "dedup-index: unknown feature argument" "$D $I 1 bogus"
@@ -79,7 +79,7 @@ bad "dedup-index: memory value is not a number" "$D $I 2 memory 512M"
 bad "$memory_range" "$D $I 2 memory 0"
 bad "$memory_range" "$D $I 2 memory 100"
 bad "$memory_range" "$D $I 2 memory 1536"
-bad "$memory_range" "$D $I 2 memory 1049600"
+bad "$memory_range" "$D $I 2 memory 33792"
 bad "$memory_range" "$D $I 2 memory 4294967296"
 
 # zones, readers, cache_chapters
@@ -108,7 +108,8 @@ bad "dedup-index: format given more than once" "$D $I 3 format verify format"
 # A target longer than its data device: dm itself refuses it.
 small=$DDI_SMALL
 size=$((small_size + 8))
-bad "too small for target" "$small $I"
+# The index on $I must open for dm to get that far: give it a small shape.
+bad "too small for target" "$small $I 5 record_pages 4 chapters 64 format"
 
 devices_after=$(ddi_dm_count)
 [ "$devices_after" = "$devices_before" ] ||
