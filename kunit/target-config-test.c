@@ -299,7 +299,7 @@ static void config_explicit_shape_round_trips(struct kunit *test)
 	char line[128];
 	char *error = NULL;
 
-	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b 5 chapters 64 zones 2 record_pages 8",
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b 6 chapters 64 zones 2 record_pages 8",
 					    &config, &error));
 	KUNIT_EXPECT_EQ(test, config.record_pages, 8U);
 	KUNIT_EXPECT_EQ(test, config.chapters, 64U);
