@@ -296,7 +296,7 @@ static void config_formats_canonically(struct kunit *test)
 /* A volume shaped explicitly parses, prints back and parses the same. */
 static void config_explicit_shape_round_trips(struct kunit *test)
 {
-	const char *shaped = "/dev/a /dev/b 5 chapters 64 zones 2 record_pages 8";
+	const char *shaped = "/dev/a /dev/b 6 chapters 64 zones 2 record_pages 8";
 	struct ddi_target_config config, again;
 	char line[128];
 	char *error = NULL;
