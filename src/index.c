@@ -49,11 +49,21 @@ static bool layout_matches(const struct ddi_index_layout *layout, const struct d
 	       layout->chapters_per_volume == geo->chapters_per_volume;
 }
 
+/*
+ * Save slots are sized once, at format time, but the index may later be
+ * opened with another zone count, whose volume index rounds differently:
+ * leave room for the largest.
+ */
 static u64 save_bytes(struct ddi_index *index)
 {
+	u64 volume_index = ddi_volume_index_save_size(index->volume_index);
+	unsigned int zones;
+
+	for (zones = 1; zones <= DDI_MAX_ZONES; zones++)
+		volume_index = max(volume_index,
+				   ddi_volume_index_memory_needed(&index->geo, zones));
 	return ddi_index_page_map_save_size(&index->geo) +
-	       ddi_open_chapter_save_size(&index->geo) +
-	       ddi_volume_index_save_size(index->volume_index) + DDI_SAVE_SLACK_BYTES;
+	       ddi_open_chapter_save_size(&index->geo) + volume_index + DDI_SAVE_SLACK_BYTES;
 }
 
 /*
