@@ -2,8 +2,10 @@
 /*
  * dm-dedup-index: a persistent deduplication index.
  *
- * Public types shared by the index and its users. The request API built on
- * them is declared further down as it lands.
+ * The index's public API: a module opens an index on a block device,
+ * launches asynchronous requests (post, query, update, delete) that
+ * complete through their callbacks on the index's zone threads, and saves
+ * and closes it. Kernel-doc for each function is with its definition.
  */
 #ifndef _LINUX_DM_DEDUP_INDEX_H
 #define _LINUX_DM_DEDUP_INDEX_H
