@@ -430,6 +430,7 @@ static void index_refuses_foreign_device(struct kunit *test)
 {
 	struct ddi_test_disk *disk = ddi_test_disk_open(test, TEST_DISK, TEST_DISK_BYTES);
 	struct ddi_index_config config = test_config(1);
+	struct ddi_index_layout layout;
 	struct ddi_index *index;
 
 	ddi_test_disk_poke(test, disk, 1024, 0x53);
@@ -440,6 +441,13 @@ static void index_refuses_foreign_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOSPC, ddi_index_open(disk->bdev, &config, &index));
 	config = test_config(0);
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &config, &index));
+	/* Refused for its cache size before anything is written. */
+	ddi_test_disk_zero(disk, 0, TEST_DISK_BYTES);
+	config = test_config(1);
+	config.cache_chapters = 10000;
+	config.format = true;
+	KUNIT_EXPECT_EQ(test, -ERANGE, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_EXPECT_EQ(test, -ENODATA, ddi_layout_read_super(disk->bdev, &layout));
 	config = test_config(1);
 	config.format = true;
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
@@ -504,6 +512,50 @@ static void index_matches_model(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, wrong, 0U);
 }
 
+/*
+ * The size reported for an index device is the size a formatted index
+ * lays out. Prints the sizes of the memory-sized shapes for the admin guide.
+ */
+static void index_device_size_is_exact(struct kunit *test)
+{
+	static const unsigned int memory[] = { 256, 512, 768, 1024, 2048, 4096, 8192,
+					       16384, 32768 };
+	static const unsigned int shapes[][2] = { { 4, 16 }, { 16, 64 }, { 16, 128 },
+						  { 64, 128 } };
+	struct ddi_test_disk *disk = ddi_test_disk_open(test, TEST_DISK, TEST_DISK_BYTES);
+	struct ddi_index_config config = test_config(1);
+	struct ddi_index *index;
+	struct ddi_geometry geo;
+	u64 bytes;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(memory); i++) {
+		struct ddi_index_config sized = { .memory_mb = memory[i], .zone_count = 1 };
+
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&sized, &bytes));
+		kunit_info(test, "memory %u: index_dev %llu bytes\n", memory[i], bytes);
+	}
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		struct ddi_index_config shaped = {
+			.record_pages_per_chapter = shapes[i][0],
+			.chapters_per_volume = shapes[i][1],
+			.zone_count = 1,
+		};
+
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&shaped, &bytes));
+		kunit_info(test, "record_pages %u chapters %u: index_dev %llu bytes\n",
+			   shapes[i][0], shapes[i][1], bytes);
+	}
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &bytes));
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, TEST_RECORD_PAGES, TEST_CHAPTERS));
+	KUNIT_EXPECT_GT(test, bytes, geo.bytes_per_volume);
+	KUNIT_ASSERT_LT(test, bytes, (u64)TEST_DISK_BYTES);
+	config.format = true;
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_EXPECT_EQ(test, index->layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES, bytes);
+	ddi_index_close(index);
+}
+
 static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_request_semantics),
 	KUNIT_CASE(index_finds_duplicates_across_chapters),
@@ -515,6 +567,7 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_replaces_storage),
 	KUNIT_CASE(index_torn_save_keeps_previous),
 	KUNIT_CASE(index_refuses_foreign_device),
+	KUNIT_CASE(index_device_size_is_exact),
 	KUNIT_CASE(index_matches_model),
 	{}
 };

@@ -164,5 +164,6 @@ void ddi_index_flush(struct ddi_index *index);
 int ddi_index_save(struct ddi_index *index);
 int ddi_index_replace_storage(struct ddi_index *index, struct block_device *bdev);
 void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats);
+int ddi_index_device_bytes(const struct ddi_index_config *config, u64 *bytes);
 
 #endif /* _LINUX_DM_DEDUP_INDEX_H */
