@@ -103,8 +103,10 @@ static u64 probe_chapter(struct ddi_volume *volume, u32 chapter)
  * blank. Find the end of the written chapters: the smallest limit such
  * that chapter limit - 1 is good and the ones after it are not, probing
  * backwards in steps that double while they keep finding bad chapters.
+ * The first @known chapters are known to be written: a damaged one among
+ * them would otherwise pass for the end.
  */
-static u32 find_written_limit(struct ddi_volume *volume)
+static u32 find_written_limit(struct ddi_volume *volume, u32 known)
 {
 	u32 limit = volume->geo.chapters_per_volume;
 	u32 step = 1;
@@ -123,7 +125,7 @@ static u32 find_written_limit(struct ddi_volume *volume)
 		limit = chapter;
 		step *= 2;
 	}
-	return limit;
+	return max(limit, known);
 }
 
 /*
@@ -173,8 +175,11 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
 }
 
 /**
- * ddi_volume_find_boundaries() - Find the chapters that hold valid records.
+ * ddi_volume_find_boundaries_known() - Find the chapters that hold valid
+ * records, given how many were written at some point.
  * @volume: the volume; its page cache and page map are not used.
+ * @written: a count of chapters known to have been written, such as the
+ *	open chapter of a save: every chapter below it was written before it.
  * @lowest_vcn: set to the oldest valid virtual chapter.
  * @highest_vcn: set to the newest valid virtual chapter.
  * @is_empty: set to true if no chapter was ever completely written.
@@ -185,10 +190,11 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
  * Return: 0, or -EBADMSG if the chapters found cannot be a volume's (more
  * than one long run of bad chapters, or vcns out of order).
  */
-int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
-			       u64 *highest_vcn, bool *is_empty)
+int ddi_volume_find_boundaries_known(struct ddi_volume *volume, u64 written,
+				     u64 *lowest_vcn, u64 *highest_vcn, bool *is_empty)
 {
-	u32 limit = find_written_limit(volume);
+	u32 limit = find_written_limit(volume, min_t(u64, written,
+						     volume->geo.chapters_per_volume));
 
 	*lowest_vcn = 0;
 	*highest_vcn = 0;
@@ -196,4 +202,21 @@ int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
 	if (*is_empty)
 		return 0;
 	return find_vcn_range(volume, limit, lowest_vcn, highest_vcn);
+}
+
+/**
+ * ddi_volume_find_boundaries() - Find the chapters that hold valid records.
+ * @volume: the volume; its page cache and page map are not used.
+ * @lowest_vcn: set to the oldest valid virtual chapter.
+ * @highest_vcn: set to the newest valid virtual chapter.
+ * @is_empty: set to true if no chapter was ever completely written.
+ *
+ * As ddi_volume_find_boundaries_known(), knowing nothing of what was written.
+ *
+ * Return: 0, or -EBADMSG if the chapters found cannot be a volume's.
+ */
+int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
+			       u64 *highest_vcn, bool *is_empty)
+{
+	return ddi_volume_find_boundaries_known(volume, 0, lowest_vcn, highest_vcn, is_empty);
 }

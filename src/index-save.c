@@ -181,3 +181,27 @@ int ddi_index_load_state(struct ddi_index *index, u64 volume_open_vcn)
 	}
 	return -ENOENT;
 }
+
+/**
+ * ddi_index_saved_open_vcn() - The open chapter of the newest save on disk.
+ * @index: the index, its layout read.
+ *
+ * A save is made once every chapter below its open chapter is written, so
+ * this tells how many chapters the volume had then, even if its state
+ * cannot be loaded.
+ *
+ * Return: the highest open chapter in a save slot header that is whole,
+ * or 0 if none is.
+ */
+u64 ddi_index_saved_open_vcn(struct ddi_index *index)
+{
+	struct ddi_save_header header;
+	unsigned int slot;
+	u64 vcn = 0;
+
+	for (slot = 0; slot < DDI_SAVE_SLOTS; slot++) {
+		if (!ddi_layout_read_save_header(index->bdev, &index->layout, slot, &header))
+			vcn = max(vcn, header.open_vcn);
+	}
+	return vcn;
+}

@@ -108,6 +108,15 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 	complete_request(index, request);
 }
 
+/* A volume search that could not be done is a miss, never bad data. */
+static void fail_search(struct ddi_index_zone *zone, struct ddi_request *request, int ret)
+{
+	request->found = false;
+	/* Corrupt pages are counted by the volume: not the caller's error. */
+	request->status = ret == -EBADMSG ? 0 : ret;
+	finish_request(zone, request, IN_NOTHING);
+}
+
 /*
  * Search the volume store for a request; returns false if the request
  * went to the readers and will come back.
@@ -119,10 +128,8 @@ static bool search_volume(struct ddi_index_zone *zone, struct ddi_request *reque
 	if (ret == DDI_QUEUED)
 		return false;
 	if (ret < 0) {
-		/* Corrupt pages are counted by the volume; report a miss, never bad data. */
-		request->found = false;
-		if (ret != -EBADMSG)
-			request->status = ret;
+		fail_search(zone, request, ret);
+		return true;
 	}
 	finish_request(zone, request, request->found ? IN_VOLUME : IN_NOTHING);
 	return true;
@@ -167,7 +174,15 @@ static void process_request(struct ddi_index_zone *zone, struct ddi_request *req
 {
 	if (request->priv.requeued) {
 		request->priv.requeued = false;
-		search_volume(zone, request);
+		/*
+		 * A reader that could not read or use the page this request
+		 * waited for says so in its status. Searching again would
+		 * queue the same read again, for ever if the page is damaged.
+		 */
+		if (request->status)
+			fail_search(zone, request, request->status);
+		else
+			search_volume(zone, request);
 	} else {
 		start_request(zone, request);
 	}

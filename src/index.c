@@ -179,11 +179,17 @@ static int reset_state(struct ddi_index *index)
 
 static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
 {
-	u64 lowest, highest;
+	u64 lowest, highest, saved;
 	bool empty;
 	int ret;
 
-	ret = ddi_volume_find_boundaries(index->volume, &lowest, &highest, &empty);
+	/*
+	 * Every chapter below a save's open chapter was written before it: one
+	 * of them found damaged must not pass for the end of the volume, which
+	 * would make the saves look stale and drop the chapters after it.
+	 */
+	saved = formatted ? 0 : ddi_index_saved_open_vcn(index);
+	ret = ddi_volume_find_boundaries_known(index->volume, saved, &lowest, &highest, &empty);
 	if (ret) {
 		pr_err("cannot find the volume's chapters: %d\n", ret);
 		return ret;

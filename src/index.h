@@ -121,6 +121,7 @@ void ddi_chapter_writer_drain(struct ddi_index *index);
 /* index-save.c */
 int ddi_index_save_state(struct ddi_index *index);
 int ddi_index_load_state(struct ddi_index *index, u64 volume_open_vcn);
+u64 ddi_index_saved_open_vcn(struct ddi_index *index);
 
 /* index-rebuild.c */
 int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn);

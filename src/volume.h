@@ -101,6 +101,8 @@ int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages)
 void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter);
 int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
 			       u64 *highest_vcn, bool *is_empty);
+int ddi_volume_find_boundaries_known(struct ddi_volume *volume, u64 written,
+				     u64 *lowest_vcn, u64 *highest_vcn, bool *is_empty);
 int ddi_volume_start_readers(struct ddi_volume *volume);
 void ddi_volume_stop_readers(struct ddi_volume *volume);
 void ddi_volume_get_stats(struct ddi_volume *volume, struct ddi_volume_stats *stats);

@@ -4,20 +4,25 @@
 # The test scripts that source this file use these.
 # shellcheck disable=SC2034
 DDI_MODULE=/lib/ddi/dm-dedup-index.ko
-# Three sparse virtio disks: two large ones for data and index, and a small
-# one for lines that need a device too short for them.
+# Four sparse virtio disks: two large ones for data and index, a small one
+# for lines that need a device too short for them, and one where a test of
+# several boots leaves notes for its next boot.
 # shellcheck disable=SC2034
 DDI_DATA=/dev/vda
 # shellcheck disable=SC2034
 DDI_INDEX=/dev/vdb
 # shellcheck disable=SC2034
 DDI_SMALL=/dev/vdc
+DDI_STATE=/dev/vdd
+DDI_TOOLS=/dev/vde
 # No udev here: libdevmapper makes the /dev/mapper nodes itself.
 DM_DISABLE_UDEV=1
 export DM_DISABLE_UDEV
 
+# Fail the test, showing what the kernel said about dm lately.
 ddi_fail() {
 	echo "FAIL: $*"
+	dmesg | grep -E 'dm_dedup_index|device-mapper|ddi-mark' | tail -n 20 | sed 's/^/    /'
 	exit 1
 }
 
@@ -49,6 +54,18 @@ ddi_log_since_mark() {
 	dmesg | sed -n "/ddi-mark $$ $ddi_mark_count\$/,\$p"
 }
 
+# Fail unless the kernel said TEXT (an extended regular expression) since
+# the last mark; ddi_refute_log fails if it did.
+ddi_assert_log() {
+	ddi_log_since_mark | grep -qE -- "$1" || ddi_fail "the kernel log lacks '$1'"
+}
+
+ddi_refute_log() {
+	if ddi_log_since_mark | grep -qE -- "$1"; then
+		ddi_fail "the kernel log has '$1': $(ddi_log_since_mark | grep -E -- "$1" | head -n 3)"
+	fi
+}
+
 # Number of dm devices the kernel has.
 ddi_dm_count() {
 	count=0
@@ -56,4 +73,111 @@ ddi_dm_count() {
 		[ -e "$disk" ] && count=$((count + 1))
 	done
 	echo $count
+}
+
+# Unpack fio from the tools disk, once per boot.
+ddi_need_fio() {
+	if [ ! -x /usr/bin/fio ]; then
+		(cd / && cpio -id <$DDI_TOOLS 2>/dev/null)
+		[ -x /usr/bin/fio ] || ddi_fail "no fio on the tools disk: install fio on the host"
+	fi
+}
+
+# True when the host asked for a quick run (scripts/vm-test --quick).
+ddi_quick() {
+	grep -q 'ddi\.quick=1' /proc/cmdline
+}
+
+# Make an index device blank: with no superblock it is formatted afresh,
+# under a new nonce that disowns whatever chapters an earlier index left.
+ddi_blank_index() {
+	dd if=/dev/zero of="$1" bs=1M count=4 oflag=direct conv=notrunc 2>/dev/null ||
+		ddi_fail "cannot blank $1"
+}
+
+# ddi_random FILE BLOCKS: BLOCKS 4 KiB blocks of random data.
+ddi_random() {
+	dd if=/dev/urandom of="$1" bs=4096 count="$2" 2>/dev/null || ddi_fail "cannot make $1"
+}
+
+# ddi_write FILE DEV BLOCK: write FILE at 4 KiB block BLOCK of DEV, bypassing
+# the page cache, so every block is one the target sees now.
+ddi_write() {
+	dd if="$1" of="$2" bs=4096 seek="$3" oflag=direct conv=notrunc 2>/dev/null ||
+		ddi_fail "cannot write $1 to $2 at block $3"
+}
+
+# ddi_read DEV BLOCK COUNT FILE: read COUNT blocks of DEV from BLOCK.
+ddi_read() {
+	dd if="$1" of="$4" bs=4096 skip="$2" count="$3" iflag=direct 2>/dev/null ||
+		ddi_fail "cannot read $3 blocks of $1 at block $2"
+}
+
+# ddi_counters NAME: let every post of device NAME be answered (a suspend
+# waits for them, and saves the index), then read its status line into
+# indexed advice verified stale entries chapters hits misses pages ratio.
+ddi_counters() {
+	dmsetup suspend "$1" && dmsetup resume "$1" || ddi_fail "suspend/resume $1"
+	ddi_status "$1"
+}
+
+# ddi_status NAME: the same without waiting.
+ddi_status() {
+	status=$(dmsetup status "$1") || ddi_fail "dmsetup status $1"
+	# shellcheck disable=SC2086
+	set -- $status
+	if [ $# != 13 ] || [ "$3" != dedup-index ]; then
+		ddi_fail "status is '$status'"
+	fi
+	# shellcheck disable=SC2034
+	indexed=$4 advice=$5 verified=$6 stale=$7 entries=$8 chapters=$9
+	shift 9
+	# shellcheck disable=SC2034
+	hits=$1 misses=$2 pages=$3 ratio=$4
+}
+
+# ddi_expect NAME INDEXED ADVICE VERIFIED STALE WHAT: after ddi_counters,
+# the counters must be exactly these ("-" skips one); WHAT names the step.
+ddi_expect() {
+	ddi_counters "$1"
+	ddi_expect_one "$6" indexed "$indexed" "$2"
+	ddi_expect_one "$6" advice "$advice" "$3"
+	ddi_expect_one "$6" verified "$verified" "$4"
+	ddi_expect_one "$6" stale "$stale" "$5"
+}
+
+ddi_expect_one() {
+	[ "$4" = - ] || [ "$3" = "$4" ] || ddi_fail "$1: $2 is $3, not $4 (status '$status')"
+}
+
+# ddi_stat NAME KEY: one value of the "stats" message.
+ddi_stat() {
+	dmsetup message "$1" 0 stats | sed -n "s/^$2=//p"
+}
+
+# Notes a test of several boots keeps for its next boot, as key=value lines
+# on the state disk; ddi_note_get prints one, ddi_note_set adds or replaces.
+ddi_note_get() {
+	dd if=$DDI_STATE bs=4096 count=1 2>/dev/null | tr -d '\0' | sed -n "s/^$1=//p"
+}
+
+ddi_note_set() {
+	{
+		dd if=$DDI_STATE bs=4096 count=1 2>/dev/null | tr -d '\0' | grep -v "^$1="
+		echo "$1=$2"
+	} >/tmp/ddi-notes
+	[ "$(wc -c </tmp/ddi-notes)" -lt 4096 ] || ddi_fail "too many notes"
+	dd if=/dev/zero of=$DDI_STATE bs=4096 count=1 oflag=direct conv=notrunc 2>/dev/null &&
+		dd if=/tmp/ddi-notes of=$DDI_STATE bs=4096 conv=notrunc,sync,fsync 2>/dev/null ||
+		ddi_fail "cannot write a note"
+}
+
+# End this boot as a crash would: no unmount, no sync, no clean removal of
+# any device; whatever is in flight is cut off. The host starts the next
+# boot of the test on the same disks.
+ddi_crash() {
+	echo "DDI-CRASH $DDI_TEST"
+	echo b >/proc/sysrq-trigger
+	sleep 30
+	ddi_fail "still running 30 s after sysrq b"
 }

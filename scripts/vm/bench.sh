@@ -1,0 +1,76 @@
+# shellcheck shell=sh
+# The VM benchmark, run by scripts/vm-bench in one boot: fio writes of
+# 4 KiB blocks through dm-linear and through dedup-index (default table
+# options) on the same disks, sequential and random, with 1 and 8 jobs; then
+# the share of known duplicates the index detects. Prints "DDI-BENCH" lines
+# for the host and asserts nothing about speed.
+# shellcheck disable=SC1091
+. /ddi/lib.sh
+
+ddi_load
+ddi_need_fio
+seconds=$(sed -n 's/.*ddi\.bench_seconds=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$seconds" ] || seconds=20
+size=$(ddi_sectors "$DDI_DATA")
+dev=/dev/mapper/ddi-bench
+
+# make_dev linear|dedup-index: the device under test, over the same disks.
+make_dev() {
+	if [ "$1" = linear ]; then
+		dmsetup create ddi-bench --table "0 $size linear $DDI_DATA 0"
+	else
+		dmsetup create ddi-bench --table "0 $size dedup-index $DDI_DATA $DDI_INDEX"
+	fi || ddi_fail "create a $1 device"
+}
+
+# Writes through the device: each job its own 256 MiB of the data disk,
+# written for $seconds after 2 s of warm-up. fio's buffers are the same
+# from run to run (its random seed is fixed); they are all distinct blocks.
+run_fio() {
+	target=$1 rw=$2 jobs=$3
+	make_dev "$target"
+	fio --name=bench --filename=$dev --ioengine=psync --direct=1 --rw="$rw" --bs=4k \
+		--numjobs="$jobs" --size=256M --offset_increment=256M --time_based \
+		--runtime="$seconds" --ramp_time=2 --group_reporting --output-format=terse \
+		>/tmp/fio.out 2>/tmp/fio.err || ddi_fail "fio: $(cat /tmp/fio.err)"
+	# Terse fields: 48 write KiB/s, 49 write IOPS.
+	bw=$(cut -d';' -f48 /tmp/fio.out)
+	iops=$(cut -d';' -f49 /tmp/fio.out)
+	extra=
+	if [ "$target" = dedup-index ]; then
+		ddi_counters ddi-bench
+		extra=" indexed=$indexed advice=$advice"
+	fi
+	dmsetup remove ddi-bench || ddi_fail "remove"
+	echo "DDI-BENCH fio target=$target rw=$rw jobs=$jobs iops=$iops bw_kib=$bw$extra"
+}
+
+ddi_blank_index "$DDI_INDEX"
+for rw in write randwrite; do
+	for jobs in 1 8; do
+		run_fio linear $rw $jobs
+		run_fio dedup-index $rw $jobs
+	done
+done
+
+# A known data set: 64 MiB of random blocks at 1 GiB, then the same
+# copied through the device to 1.5 GiB: 16384 duplicates.
+make_dev dedup-index
+dd if=/dev/urandom of=$dev bs=1M count=64 seek=1024 iflag=fullblock oflag=direct \
+	2>/dev/null || ddi_fail "write the data set"
+dd if=$dev of=$dev bs=1M count=64 skip=1024 seek=1536 iflag=direct oflag=direct \
+	2>/dev/null || ddi_fail "copy the data set"
+ddi_counters ddi-bench
+echo "DDI-BENCH known blocks=32768 duplicates=16384 indexed=$indexed advice=$advice"
+
+# fio's own mix, half of its blocks repeating earlier ones.
+fio --name=dedupe --filename=$dev --ioengine=psync --direct=1 --rw=write --bs=4k \
+	--offset=1792M --size=64M --dedupe_percentage=50 --output-format=terse \
+	>/tmp/fio.out 2>/tmp/fio.err || ddi_fail "fio: $(cat /tmp/fio.err)"
+before_indexed=$indexed
+before_advice=$advice
+ddi_counters ddi-bench
+echo "DDI-BENCH fio-dedupe percentage=50 indexed=$((indexed - before_indexed))" \
+	"advice=$((advice - before_advice))"
+echo "DDI-BENCH index $(dmsetup message ddi-bench 0 stats | grep -E '^(index_entries|chapters_written|volume_index_bytes)=' | tr '\n' ' ')"
+dmsetup remove ddi-bench || ddi_fail "remove"
