@@ -366,11 +366,71 @@ static void index_falls_back_to_rebuild_on_damaged_save(struct kunit *test)
 	KUNIT_EXPECT_LT(test, found, f->record_count);
 }
 
+/* The index moves onto a copy of its device and goes on from there. */
+static void index_replaces_storage(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 2, 3 * per_chapter);
+	struct ddi_test_disk *copy = ddi_test_disk_open(test, TEST_DISK + 1, TEST_DISK_BYTES);
+	struct ddi_test_disk *stranger;
+	struct ddi_index_config config = test_config(1);
+	struct ddi_index *other;
+
+	post_all(test, f, 0, 2 * per_chapter, false);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	ddi_test_disk_copy(copy, f->disk, TEST_DISK_BYTES);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_replace_storage(f->index, copy->bdev));
+	/* The old device is wiped: everything must now come from the copy. */
+	ddi_test_disk_zero(f->disk, 0, TEST_DISK_BYTES);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 2 * per_chapter), 2 * per_chapter);
+	post_all(test, f, 2 * per_chapter, per_chapter, false);
+	ddi_index_close(f->index);
+	f->index = NULL;
+	f->disk = copy;
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+	ddi_index_close(f->index);
+	f->index = NULL;
+
+	/* Another index is no copy of this one: refused, nothing changed. */
+	stranger = ddi_test_disk_open(test, TEST_DISK + 2, TEST_DISK_BYTES);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(stranger->bdev, &config, &other));
+	ddi_index_close(other);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_replace_storage(f->index, stranger->bdev));
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+}
+
+/* A save torn halfway leaves the one before it to load. */
+static void index_torn_save_keeps_previous(struct kunit *test)
+{
+	struct index_fixture *f = make_fixture(test, 2, 200);
+	struct ddi_index_layout layout;
+	unsigned int torn;
+
+	post_all(test, f, 0, 200, false);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	layout = f->index->layout;
+	torn = f->index->layout_save_slot;
+	ddi_index_abandon(f->index);
+	f->index = NULL;
+
+	/* The newest slot's state is damaged after its header was written. */
+	ddi_test_disk_poke(test, f->disk, (1 + torn * layout.save_slot_blocks + 2) *
+			   DDI_LAYOUT_BLOCK_BYTES + 7, 0xff);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->layout_save_slot, 1 - torn);
+	/* The open chapter came back from the older save: no rebuild could have. */
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 200), 200U);
+}
+
 /* A device holding something else is refused, and left alone. */
 static void index_refuses_foreign_device(struct kunit *test)
 {
 	struct ddi_test_disk *disk = ddi_test_disk_open(test, TEST_DISK, TEST_DISK_BYTES);
 	struct ddi_index_config config = test_config(1);
+	struct ddi_index_layout layout;
 	struct ddi_index *index;
 
 	ddi_test_disk_poke(test, disk, 1024, 0x53);
@@ -381,10 +441,23 @@ static void index_refuses_foreign_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOSPC, ddi_index_open(disk->bdev, &config, &index));
 	config = test_config(0);
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &config, &index));
+	/* Refused for its cache size before anything is written. */
+	ddi_test_disk_zero(disk, 0, TEST_DISK_BYTES);
+	config = test_config(1);
+	config.cache_chapters = 10000;
+	config.format = true;
+	KUNIT_EXPECT_EQ(test, -ERANGE, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_EXPECT_EQ(test, -ENODATA, ddi_layout_read_super(disk->bdev, &layout));
 	config = test_config(1);
 	config.format = true;
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
 	ddi_index_close(index);
+	/* A damaged superblock is refused, not taken for a blank device. */
+	ddi_test_disk_poke(test, disk, 30, 0x01);
+	config.format = false;
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(disk->bdev, &config, &index));
+	ddi_test_disk_poke(test, disk, 30, 0x01);
+	config.format = true;
 	/* An index of another shape is refused without format. */
 	config.chapters_per_volume = TEST_CHAPTERS * 2;
 	config.format = false;
@@ -439,6 +512,50 @@ static void index_matches_model(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, wrong, 0U);
 }
 
+/*
+ * The size reported for an index device is the size a formatted index
+ * lays out. Prints the sizes of the memory-sized shapes for the admin guide.
+ */
+static void index_device_size_is_exact(struct kunit *test)
+{
+	static const unsigned int memory[] = { 256, 512, 768, 1024, 2048, 4096, 8192,
+					       16384, 32768 };
+	static const unsigned int shapes[][2] = { { 4, 16 }, { 16, 64 }, { 16, 128 },
+						  { 64, 128 } };
+	struct ddi_test_disk *disk = ddi_test_disk_open(test, TEST_DISK, TEST_DISK_BYTES);
+	struct ddi_index_config config = test_config(1);
+	struct ddi_index *index;
+	struct ddi_geometry geo;
+	u64 bytes;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(memory); i++) {
+		struct ddi_index_config sized = { .memory_mb = memory[i], .zone_count = 1 };
+
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&sized, &bytes));
+		kunit_info(test, "memory %u: index_dev %llu bytes\n", memory[i], bytes);
+	}
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		struct ddi_index_config shaped = {
+			.record_pages_per_chapter = shapes[i][0],
+			.chapters_per_volume = shapes[i][1],
+			.zone_count = 1,
+		};
+
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&shaped, &bytes));
+		kunit_info(test, "record_pages %u chapters %u: index_dev %llu bytes\n",
+			   shapes[i][0], shapes[i][1], bytes);
+	}
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &bytes));
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, TEST_RECORD_PAGES, TEST_CHAPTERS));
+	KUNIT_EXPECT_GT(test, bytes, geo.bytes_per_volume);
+	KUNIT_ASSERT_LT(test, bytes, (u64)TEST_DISK_BYTES);
+	config.format = true;
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_EXPECT_EQ(test, index->layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES, bytes);
+	ddi_index_close(index);
+}
+
 static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_request_semantics),
 	KUNIT_CASE(index_finds_duplicates_across_chapters),
@@ -447,7 +564,10 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_saves_and_loads),
 	KUNIT_CASE(index_rebuilds_after_crash),
 	KUNIT_CASE(index_falls_back_to_rebuild_on_damaged_save),
+	KUNIT_CASE(index_replaces_storage),
+	KUNIT_CASE(index_torn_save_keeps_previous),
 	KUNIT_CASE(index_refuses_foreign_device),
+	KUNIT_CASE(index_device_size_is_exact),
 	KUNIT_CASE(index_matches_model),
 	{}
 };

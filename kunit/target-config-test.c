@@ -187,7 +187,8 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 verify format extra",
+	{ DEVS "15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 "
+	  "verify format extra",
 	  "more feature arguments than there are options" },
 	/* An explicit volume shape. */
 	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
@@ -295,12 +296,12 @@ static void config_formats_canonically(struct kunit *test)
 /* A volume shaped explicitly parses, prints back and parses the same. */
 static void config_explicit_shape_round_trips(struct kunit *test)
 {
+	const char *shaped = "/dev/a /dev/b 6 chapters 64 zones 2 record_pages 8";
 	struct ddi_target_config config, again;
 	char line[128];
 	char *error = NULL;
 
-	KUNIT_ASSERT_EQ(test, 0, parse_line(test, "/dev/a /dev/b 6 chapters 64 zones 2 record_pages 8",
-					    &config, &error));
+	KUNIT_ASSERT_EQ(test, 0, parse_line(test, shaped, &config, &error));
 	KUNIT_EXPECT_EQ(test, config.record_pages, 8U);
 	KUNIT_EXPECT_EQ(test, config.chapters, 64U);
 	KUNIT_EXPECT_EQ(test, config.memory_mib, 256U);

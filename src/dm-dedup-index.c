@@ -39,6 +39,10 @@ static char *open_error(int ret)
 		return "index_dev is too small for the index";
 	case -EINVAL:
 		return "index_dev holds an index of another size (add format to overwrite it)";
+	case -ERANGE:
+		return "cache_chapters x record pages per chapter must be readers + 2 to 32767";
+	case -E2BIG:
+		return "the volume index is too large for one zone: add zones";
 	case -ENOMEM:
 		return "not enough memory for the index";
 	default:

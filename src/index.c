@@ -43,18 +43,63 @@ static int check_config(const struct ddi_index_config *config)
 	return 0;
 }
 
+/* The page cache must fit its 15-bit slot numbers and leave readers room. */
+static int check_cache(struct ddi_index *index)
+{
+	u64 slots = (u64)index->config.cache_chapters * index->geo.record_pages_per_chapter;
+
+	if (slots > DDI_CACHE_MAX_SLOTS || slots < index->config.reader_count + 2) {
+		pr_err("a page cache of %llu pages is out of range (%u readers; at most %u)\n",
+		       slots, index->config.reader_count, DDI_CACHE_MAX_SLOTS);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 static bool layout_matches(const struct ddi_index_layout *layout, const struct ddi_geometry *geo)
 {
 	return layout->record_pages_per_chapter == geo->record_pages_per_chapter &&
 	       layout->chapters_per_volume == geo->chapters_per_volume;
 }
 
-static u64 save_bytes(struct ddi_index *index)
+/*
+ * Save slots are sized once, at format time, but the index may later be
+ * opened with another zone count, whose volume index rounds differently:
+ * leave room for the largest. A volume index's memory is never less than
+ * its saved size.
+ */
+static u64 save_bytes(const struct ddi_geometry *geo)
 {
-	return ddi_index_page_map_save_size(&index->geo) +
-	       ddi_open_chapter_save_size(&index->geo) +
-	       ddi_volume_index_save_size(index->volume_index) + DDI_SAVE_SLACK_BYTES;
+	u64 volume_index = 0;
+	unsigned int zones;
+
+	for (zones = 1; zones <= DDI_MAX_ZONES; zones++)
+		volume_index = max(volume_index, ddi_volume_index_memory_needed(geo, zones));
+	return ddi_index_page_map_save_size(geo) + ddi_open_chapter_save_size(geo) +
+	       volume_index + DDI_SAVE_SLACK_BYTES;
 }
+
+/**
+ * ddi_index_device_bytes() - The smallest index device for a configuration.
+ * @config: the configuration; only its shape (memory or explicit) counts.
+ * @bytes: set to the size in bytes.
+ *
+ * Return: 0, or -EINVAL if the configuration gives no volume shape.
+ */
+int ddi_index_device_bytes(const struct ddi_index_config *config, u64 *bytes)
+{
+	struct ddi_index_layout layout;
+	struct ddi_geometry geo;
+	int ret;
+
+	ret = config_geometry(config, &geo);
+	if (ret)
+		return ret;
+	ddi_layout_init(&layout, &geo, config->zone_count, save_bytes(&geo), 0);
+	*bytes = layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ddi_index_device_bytes);
 
 /*
  * Read the superblock, or lay a new index out if the device is blank or
@@ -86,8 +131,8 @@ static int open_layout(struct ddi_index *index, bool *formatted)
 	if (ret != -ENODATA && !index->config.format)
 		return ret;
 
-	ddi_layout_init(&index->layout, &index->geo, index->zone_count, save_bytes(index),
-			get_random_u64());
+	ddi_layout_init(&index->layout, &index->geo, index->zone_count,
+			save_bytes(&index->geo), get_random_u64());
 	if (index->layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES > device_bytes) {
 		pr_err("the index device is too small: %llu bytes, %llu needed\n",
 		       device_bytes, index->layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES);
@@ -183,8 +228,11 @@ static void free_index(struct ddi_index *index)
  * refused unless @config->format allows formatting over it.
  *
  * Return: 0; -EINVAL for a bad configuration or an index of another
- * shape; -EMEDIUMTYPE for a device holding something else; -EBADMSG for a
- * damaged superblock; -ENOSPC for a device too small; or another errno.
+ * shape; -ERANGE for a page cache too large or too small for the shape;
+ * -E2BIG for a volume index too large for the zone count; -EMEDIUMTYPE
+ * for a device holding something else; -EBADMSG for a damaged superblock;
+ * -ENOSPC for a device too small; or another errno. Only success or the
+ * last three can have touched the device, and only success writes to it.
  */
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
 		   struct ddi_index **index_ptr)
@@ -213,7 +261,15 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 		pr_err("no volume shape for this configuration\n");
 		goto fail;
 	}
-	ret = ddi_volume_index_create(&index->geo, index->zone_count, &index->volume_index);
+	/* Everything that can refuse the line is checked before the device is touched. */
+	ret = check_cache(index);
+	if (!ret)
+		ret = ddi_volume_index_create(&index->geo, index->zone_count,
+					      &index->volume_index);
+	if (ret == -EINVAL) {
+		pr_err("a volume index this large needs more zones\n");
+		ret = -E2BIG;
+	}
 	if (!ret)
 		ret = open_layout(index, &formatted);
 	if (!ret)

@@ -3,7 +3,8 @@
  * Open indexes, shared by the targets that use them. Reloading a table
  * builds the new target while the old one still exists; both name the same
  * index device, and must share one index rather than open it twice. A
- * second device that would put another data device's blocks into the same
+ * reload naming a copy of the index device moves the index onto the copy.
+ * A second device that would put another data device's blocks into the same
  * index is refused: the index's block addresses would be ambiguous.
  */
 
@@ -24,15 +25,35 @@ struct ddi_shared_index {
 static LIST_HEAD(shared_indexes);
 static DEFINE_MUTEX(shared_indexes_mutex);
 
-static struct ddi_shared_index *find_shared(dev_t index_dev)
+static struct ddi_shared_index *find_shared(dev_t index_dev, dev_t data_dev)
 {
 	struct ddi_shared_index *shared;
 
 	list_for_each_entry(shared, &shared_indexes, link) {
-		if (shared->index_dev == index_dev)
+		if (shared->index_dev == index_dev || shared->data_dev == data_dev)
 			return shared;
 	}
 	return NULL;
+}
+
+/*
+ * A reload that names another index device for the same data device: if
+ * that device is a copy of the index (same nonce and layout, e.g. made
+ * while the device was suspended), the open index moves onto it.
+ */
+static int move_shared(struct ddi_shared_index *shared, struct block_device *index_bdev,
+		       char **error)
+{
+	int ret = ddi_index_replace_storage(shared->index, index_bdev);
+
+	if (ret) {
+		*error = "data_dev is indexed on another index_dev, of which this is no copy";
+		return -EBUSY;
+	}
+	pr_info("index moved from %u:%u to %u:%u\n", MAJOR(shared->index_dev),
+		MINOR(shared->index_dev), MAJOR(index_bdev->bd_dev), MINOR(index_bdev->bd_dev));
+	shared->index_dev = index_bdev->bd_dev;
+	return 0;
 }
 
 /**
@@ -53,14 +74,16 @@ int ddi_get_shared_index(struct block_device *index_bdev, struct block_device *d
 	int ret = 0;
 
 	mutex_lock(&shared_indexes_mutex);
-	shared = find_shared(index_bdev->bd_dev);
+	shared = find_shared(index_bdev->bd_dev, data_bdev->bd_dev);
 	if (shared) {
 		if (shared->data_dev != data_bdev->bd_dev) {
 			*error = "index_dev is in use by a dedup-index device of another data_dev";
 			ret = -EBUSY;
-		} else {
-			shared->references++;
+		} else if (shared->index_dev != index_bdev->bd_dev) {
+			ret = move_shared(shared, index_bdev, error);
 		}
+		if (!ret)
+			shared->references++;
 		goto out;
 	}
 

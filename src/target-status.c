@@ -81,8 +81,8 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.ratio_x100 % 100);
 }
 
-static int query(struct ddi_target *target, const char *hex, char *result,
-		 unsigned int maxlen)
+static int query_message(struct ddi_target *target, const char *hex, char *result,
+			 unsigned int maxlen)
 {
 	struct ddi_name name;
 	unsigned int sz = 0;
@@ -91,7 +91,7 @@ static int query(struct ddi_target *target, const char *hex, char *result,
 	int ret;
 
 	if (strlen(hex) != 2 * DDI_NAME_SIZE || hex2bin(name.bytes, hex, DDI_NAME_SIZE)) {
-		DMWARN("query needs a name of 32 hex digits");
+		DMWARN("a query needs a name of 32 hex digits");
 		return -EINVAL;
 	}
 	ret = ddi_query_name(target, &name, &found, &block);
@@ -124,7 +124,7 @@ int ddi_target_message(struct ddi_target *target, unsigned int argc, char **argv
 		return 1;
 	}
 	if (argc == 2 && !strcasecmp(argv[0], "query")) {
-		ret = query(target, argv[1], result, maxlen);
+		ret = query_message(target, argv[1], result, maxlen);
 		return ret ? ret : 1;
 	}
 	if (argc == 1 && !strcasecmp(argv[0], "save")) {

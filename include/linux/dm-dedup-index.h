@@ -2,8 +2,10 @@
 /*
  * dm-dedup-index: a persistent deduplication index.
  *
- * Public types shared by the index and its users. The request API built on
- * them is declared further down as it lands.
+ * The index's public API: a module opens an index on a block device,
+ * launches asynchronous requests (post, query, update, delete) that
+ * complete through their callbacks on the index's zone threads, and saves
+ * and closes it. Kernel-doc for each function is with its definition.
  */
 #ifndef _LINUX_DM_DEDUP_INDEX_H
 #define _LINUX_DM_DEDUP_INDEX_H
@@ -162,5 +164,6 @@ void ddi_index_flush(struct ddi_index *index);
 int ddi_index_save(struct ddi_index *index);
 int ddi_index_replace_storage(struct ddi_index *index, struct block_device *bdev);
 void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats);
+int ddi_index_device_bytes(const struct ddi_index_config *config, u64 *bytes);
 
 #endif /* _LINUX_DM_DEDUP_INDEX_H */
