@@ -73,7 +73,10 @@ written_kb=$(cut -d';' -f47 /tmp/fio.out)
 [ "$error" = 0 ] || ddi_fail "fio reports error $error"
 [ -n "$written_kb" ] && [ "$written_kb" -gt 0 ] || ddi_fail "fio wrote nothing: $(cat /tmp/fio.out)"
 
+# The index may trail the writes: the suspend waits until it caught up.
+fio_end=$(cut -d' ' -f1 /proc/uptime)
 ddi_counters ddi-load
+drained=$(cut -d' ' -f1 /proc/uptime)
 total_indexed=$((before_indexed + indexed))
 total_advice=$((before_advice + advice))
 total_checked=$((before_checked + verified + stale))
@@ -85,4 +88,5 @@ total_checked=$((before_checked + verified + stale))
 [ "$total_advice" -gt 0 ] || ddi_fail "no duplicates found in a load with 30% of them"
 dmsetup remove ddi-load || ddi_fail "remove after the load"
 echo "load: $((written_kb / 4)) blocks written in $runtime s by 8 jobs through $cycles cycles;" \
-	"$total_advice advised, last target: $status"
+	"$total_advice advised; posts answered $(echo "$drained $fio_end" | awk '{ print $1 - $2 }') s" \
+	"after fio ended; last target: $status"
