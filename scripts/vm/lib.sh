@@ -177,6 +177,9 @@ ddi_note_set() {
 # boot of the test on the same disks.
 ddi_crash() {
 	echo "DDI-CRASH $DDI_TEST"
+	# A reset drops what the serial port has not sent yet: let the line
+	# out first. Whatever was in flight still is a second later.
+	sleep 1
 	echo b >/proc/sysrq-trigger
 	sleep 30
 	ddi_fail "still running 30 s after sysrq b"

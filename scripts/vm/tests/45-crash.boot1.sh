@@ -8,8 +8,9 @@
 ddi_load
 size=$(ddi_sectors "$DDI_DATA")
 dev=/dev/mapper/ddi-crash
-# One zone: every closed chapter is full, 4 x 127 records.
-table="0 $size dedup-index $DDI_DATA $DDI_INDEX 6 record_pages 4 chapters 64 zones 1"
+# One zone: every closed chapter is full, 4 x 127 records. The writers below
+# write 1 GiB at most, less than 1024 chapters hold: the volume cannot wrap.
+table="0 $size dedup-index $DDI_DATA $DDI_INDEX 6 record_pages 4 chapters 1024 zones 1"
 
 dmsetup create ddi-crash --table "$table" || ddi_fail "create on blank disks"
 # The data set: 1200 blocks, in chapters 0 to 2.

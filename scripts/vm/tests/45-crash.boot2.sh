@@ -8,7 +8,7 @@
 ddi_load
 size=$(ddi_sectors "$DDI_DATA")
 dev=/dev/mapper/ddi-crash
-table="0 $size dedup-index $DDI_DATA $DDI_INDEX 7 record_pages 4 chapters 64 zones 1 verify"
+table="0 $size dedup-index $DDI_DATA $DDI_INDEX 7 record_pages 4 chapters 1024 zones 1 verify"
 per_chapter=$((4 * 127))
 
 written=$(ddi_note_get written)
@@ -22,6 +22,8 @@ ddi_refute_log 'loaded index state|formatted'
 line=$(ddi_log_since_mark | grep 'dm_dedup_index: rebuilding index from chapters') ||
 	ddi_fail "no rebuild after the crash"
 highest=${line##* }
+line=${line#*chapters }
+[ "${line%% *}" = 0 ] || ddi_fail "the rebuild does not start at chapter 0: $line"
 line=$(ddi_log_since_mark | grep 'dm_dedup_index: rebuilt ') || ddi_fail "no rebuilt line"
 # "rebuilt N records from M chapters (S skipped) in T ms"
 # shellcheck disable=SC2086
