@@ -106,6 +106,7 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	init_waitqueue_head(&target->posts_wait);
+	mutex_init(&target->posts_wait_mutex);
 
 	r = dm_get_device(ti, config.data_dev, mode, &target->data);
 	if (r) {

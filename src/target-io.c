@@ -27,6 +27,8 @@ struct ddi_post {
 struct ddi_write_posts {
 	struct ddi_target *target;
 	atomic_t pending;
+	/* The posts_in_flight count this write is in. */
+	unsigned int epoch;
 	u32 count;
 	struct ddi_post post[] __counted_by(count);
 };
@@ -34,11 +36,12 @@ struct ddi_write_posts {
 static void put_posts(struct ddi_write_posts *posts)
 {
 	struct ddi_target *target = posts->target;
+	unsigned int epoch = posts->epoch;
 
 	if (!atomic_dec_and_test(&posts->pending))
 		return;
 	kvfree(posts);
-	if (atomic64_dec_and_test(&target->stats.posts_in_flight))
+	if (atomic64_dec_and_test(&target->stats.posts_in_flight[epoch]))
 		wake_up_all(&target->posts_wait);
 }
 
@@ -217,7 +220,8 @@ void ddi_post_write(struct ddi_write_posts *posts, bool succeeded)
 		kvfree(posts);
 		return;
 	}
-	atomic64_inc(&target->stats.posts_in_flight);
+	posts->epoch = READ_ONCE(target->posts_epoch);
+	atomic64_inc(&target->stats.posts_in_flight[posts->epoch]);
 	atomic64_add(count, &target->stats.blocks_indexed);
 	/* The last answer may free @posts: read nothing from it after that. */
 	for (i = 0; i < count; i++)
@@ -225,13 +229,30 @@ void ddi_post_write(struct ddi_write_posts *posts, bool succeeded)
 }
 
 /**
- * ddi_wait_for_posts() - Wait until every post has been answered and verified.
- * @target: the target, with no write in flight.
+ * ddi_wait_for_posts() - Wait until every post made so far has been
+ * answered and verified.
+ * @target: the target. Writes may go on completing: their posts are not
+ *	waited for, so a steady stream of them cannot hold the wait up for
+ *	ever. With no write in flight (suspended), this waits for all posts.
  */
 void ddi_wait_for_posts(struct ddi_target *target)
 {
-	wait_event_idle(target->posts_wait,
-			atomic64_read(&target->stats.posts_in_flight) == 0);
+	atomic64_t *in_flight = target->stats.posts_in_flight;
+	unsigned int old;
+
+	mutex_lock(&target->posts_wait_mutex);
+	old = target->posts_epoch;
+	/* Left from before the last flip: older still, and no longer added to. */
+	wait_event_idle(target->posts_wait, atomic64_read(&in_flight[!old]) == 0);
+	/*
+	 * From here new posts count in the other epoch, so this one can only
+	 * drain. A post launched while the epoch flips may land in either
+	 * count: it is not one made before this call, and waiting for it or
+	 * not is as good.
+	 */
+	WRITE_ONCE(target->posts_epoch, !old);
+	wait_event_idle(target->posts_wait, atomic64_read(&in_flight[old]) == 0);
+	mutex_unlock(&target->posts_wait_mutex);
 }
 
 struct sync_query {

@@ -7,6 +7,7 @@
 
 #include <linux/device-mapper.h>
 #include <linux/dm-dedup-index.h>
+#include <linux/mutex.h>
 #include <linux/workqueue.h>
 
 #include "target-config.h"
@@ -25,8 +26,11 @@ struct ddi_target_stats {
 	atomic64_t stale_advice;
 	/* Blocks of writes not posted: no memory for the requests. */
 	atomic64_t blocks_skipped;
-	/* Posts launched and not yet answered, verification included. */
-	atomic64_t posts_in_flight;
+	/*
+	 * Write bios whose posts are launched and not all answered yet,
+	 * verification included, counted by the epoch they were launched in.
+	 */
+	atomic64_t posts_in_flight[2];
 };
 
 struct ddi_shared_index;
@@ -41,6 +45,10 @@ struct ddi_target {
 	/* Reads the advised blocks when verify is on. */
 	struct workqueue_struct *verify_wq;
 	wait_queue_head_t posts_wait;
+	/* Which of posts_in_flight new posts count in; 0 or 1. */
+	unsigned int posts_epoch;
+	/* Serialises the waits for posts, which flip posts_epoch. */
+	struct mutex posts_wait_mutex;
 };
 
 /* Per-bio state of a write whose blocks will be posted once it succeeds. */
