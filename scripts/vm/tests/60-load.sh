@@ -31,6 +31,7 @@ before_indexed=0
 before_advice=0
 before_checked=0
 cycles=0
+saves=
 start=$(cut -d. -f1 /proc/uptime)
 while kill -0 $fio 2>/dev/null; do
 	sleep 1
@@ -53,7 +54,10 @@ while kill -0 $fio 2>/dev/null; do
 			ddi_fail "suspend and resume under load"
 		;;
 	3)
+		# Waits for the posts made so far, not for those made meanwhile.
+		t0=$(cut -d' ' -f1 /proc/uptime)
 		dmsetup message ddi-load 0 save || ddi_fail "save under load"
+		saves="$saves $(echo "$(cut -d' ' -f1 /proc/uptime) $t0" | awk '{ print $1 - $2 }')"
 		;;
 	0)
 		dmsetup message ddi-load 0 stats >/dev/null || ddi_fail "stats under load"
@@ -89,4 +93,4 @@ total_checked=$((before_checked + verified + stale))
 dmsetup remove ddi-load || ddi_fail "remove after the load"
 echo "load: $((written_kb / 4)) blocks written in $runtime s by 8 jobs through $cycles cycles;" \
 	"$total_advice advised; posts answered $(echo "$drained $fio_end" | awk '{ print $1 - $2 }') s" \
-	"after fio ended; last target: $status"
+	"after fio ended; saves under load took$saves s; last target: $status"
