@@ -129,7 +129,9 @@ static u32 find_written_limit(struct ddi_volume *volume, u32 known)
 }
 
 /*
- * Among chapters [0, limit), find the lowest and the highest vcn. Bad
+ * Among chapters [0, limit), find the lowest and the highest vcn. Returns
+ * -ERANGE if what was found is not consistent, which damage away from the
+ * newest chapter can cause, or -EBADMSG for too many bad chapters. Bad
  * chapters count as higher than chapter 0's vcn: they sit where the newest
  * chapters were being written, so the drop to the oldest vcn comes after
  * them, and binary search finds the first chapter with a vcn below
@@ -156,7 +158,7 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
 
 	*lowest_vcn = probe_chapter(volume, oldest);
 	if (*lowest_vcn == BAD_CHAPTER)
-		return -EBADMSG;
+		return -ERANGE;
 
 	chapter = oldest;
 	for (bad = 0; bad <= DDI_MAX_BAD_CHAPTERS; bad++) {
@@ -166,12 +168,45 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
 			*highest_vcn = vcn;
 			if (vcn < *lowest_vcn ||
 			    vcn - *lowest_vcn >= volume->geo.chapters_per_volume)
-				return -EBADMSG;
+				return -ERANGE;
 			return 0;
 		}
 	}
 	pr_err("more than %d bad chapters in the volume\n", DDI_MAX_BAD_CHAPTERS);
 	return -EBADMSG;
+}
+
+/*
+ * When damage away from the newest chapter has misled find_vcn_range():
+ * probe every chapter, and take the newest good vcn and the oldest good
+ * one of the same lap. Reads the whole volume, so only as a fallback.
+ */
+static int scan_vcn_range(struct ddi_volume *volume, u64 *lowest_vcn, u64 *highest_vcn)
+{
+	u32 chapters = volume->geo.chapters_per_volume;
+	u64 *vcns, highest = BAD_CHAPTER, lowest = BAD_CHAPTER;
+	u32 chapter;
+
+	vcns = kvmalloc_array(chapters, sizeof(*vcns), GFP_KERNEL);
+	if (!vcns)
+		return -ENOMEM;
+	for (chapter = 0; chapter < chapters; chapter++) {
+		vcns[chapter] = probe_chapter(volume, chapter);
+		if (vcns[chapter] != BAD_CHAPTER &&
+		    (highest == BAD_CHAPTER || vcns[chapter] > highest))
+			highest = vcns[chapter];
+	}
+	for (chapter = 0; chapter < chapters && highest != BAD_CHAPTER; chapter++) {
+		if (vcns[chapter] != BAD_CHAPTER && vcns[chapter] + chapters > highest &&
+		    vcns[chapter] < lowest)
+			lowest = vcns[chapter];
+	}
+	kvfree(vcns);
+	if (highest == BAD_CHAPTER)
+		return -EBADMSG;
+	*lowest_vcn = lowest;
+	*highest_vcn = highest;
+	return 0;
 }
 
 /**
@@ -185,23 +220,29 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
  * @is_empty: set to true if no chapter was ever completely written.
  *
  * Chapters from @lowest_vcn to @highest_vcn that probe good are the ones a
- * rebuild may take records from.
+ * rebuild may take records from. Damage that misleads the quick search is
+ * met by probing every chapter.
  *
- * Return: 0, or -EBADMSG if the chapters found cannot be a volume's (more
- * than one long run of bad chapters, or vcns out of order).
+ * Return: 0, or -EBADMSG if the chapters found cannot be a volume's (a run
+ * of more than DDI_MAX_BAD_CHAPTERS bad chapters, or none good at all).
  */
 int ddi_volume_find_boundaries_known(struct ddi_volume *volume, u64 written,
 				     u64 *lowest_vcn, u64 *highest_vcn, bool *is_empty)
 {
 	u32 limit = find_written_limit(volume, min_t(u64, written,
 						     volume->geo.chapters_per_volume));
+	int ret;
 
 	*lowest_vcn = 0;
 	*highest_vcn = 0;
 	*is_empty = limit == 0;
 	if (*is_empty)
 		return 0;
-	return find_vcn_range(volume, limit, lowest_vcn, highest_vcn);
+	ret = find_vcn_range(volume, limit, lowest_vcn, highest_vcn);
+	if (ret != -ERANGE)
+		return ret;
+	pr_warn("damaged chapters hide the volume's boundaries: probing every chapter\n");
+	return scan_vcn_range(volume, lowest_vcn, highest_vcn);
 }
 
 /**

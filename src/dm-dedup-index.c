@@ -37,6 +37,8 @@ static char *open_error(int ret)
 		return "index_dev has a damaged or unknown superblock (add format to overwrite it)";
 	case -ENOSPC:
 		return "index_dev is too small for the index";
+	case -EUCLEAN:
+		return "index_dev has too many damaged chapters to rebuild the index from";
 	case -EINVAL:
 		return "index_dev holds an index of another size (add format to overwrite it)";
 	case -ERANGE:

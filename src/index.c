@@ -192,7 +192,8 @@ static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
 	ret = ddi_volume_find_boundaries_known(index->volume, saved, &lowest, &highest, &empty);
 	if (ret) {
 		pr_err("cannot find the volume's chapters: %d\n", ret);
-		return ret;
+		/* Not the superblock's fault, as -EBADMSG would say. */
+		return ret == -EBADMSG ? -EUCLEAN : ret;
 	}
 	*open_vcn = empty ? 0 : highest + 1;
 	ret = ddi_index_zones_create(index, *open_vcn);
@@ -231,8 +232,9 @@ static void free_index(struct ddi_index *index)
  * shape; -ERANGE for a page cache too large or too small for the shape;
  * -E2BIG for a volume index too large for the zone count; -EMEDIUMTYPE
  * for a device holding something else; -EBADMSG for a damaged superblock;
- * -ENOSPC for a device too small; or another errno. Only success or the
- * last three can have touched the device, and only success writes to it.
+ * -ENOSPC for a device too small; -EUCLEAN for a volume whose chapters are
+ * too damaged to rebuild from; or another errno. Only success or the
+ * last four can have touched the device, and only success writes to it.
  */
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
 		   struct ddi_index **index_ptr)
