@@ -2,7 +2,7 @@
 /*
  * KUnit tests for finding the valid chapters of a volume before a rebuild:
  * empty, partly written, wrapped, and wrapped with runs of zeroed or
- * damaged chapters such as a crash mid-write leaves.
+ * damaged chapters such as a crash mid-write leaves, or damage elsewhere.
  */
 
 #include <kunit/test.h>
@@ -191,12 +191,52 @@ static void boundaries_refuse_too_many_bad_chapters(struct kunit *test)
 	expect_boundaries(test, b, 90, 255);
 }
 
+/*
+ * Damage away from the newest chapter: a chapter known written (from a
+ * save) does not pass for the end of the volume, and a search misled by
+ * damaged chapters falls back to probing every one.
+ */
+static void boundaries_survive_damage_elsewhere(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+	u64 low = 1, high = 1;
+	bool empty = true;
+
+	/* vcns 0-3, chapter 1 damaged: alone, the search stops before it. */
+	write_vcns(test, b, 0, 4);
+	zero_chapters(b, 1, 1);
+	expect_boundaries(test, b, 0, 0);
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries_known(b->volume, 4, &low, &high,
+								   &empty));
+	KUNIT_EXPECT_FALSE(test, empty);
+	KUNIT_EXPECT_EQ(test, 0ULL, low);
+	KUNIT_EXPECT_EQ(test, 3ULL, high);
+
+	/* vcns 0-4 with chapters 0 and 2 damaged: the binary search is misled. */
+	b = setup(test, 2, 16);
+	write_vcns(test, b, 0, 5);
+	zero_chapters(b, 0, 1);
+	zero_chapters(b, 2, 1);
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries_known(b->volume, 5, &low, &high,
+								   &empty));
+	KUNIT_EXPECT_EQ(test, 1ULL, low);
+	KUNIT_EXPECT_EQ(test, 4ULL, high);
+
+	/* Wrapped, physical 0-4 holding vcns 16-20: chapters 0 and 9 damaged. */
+	b = setup(test, 2, 16);
+	write_vcns(test, b, 0, 21);
+	zero_chapters(b, 0, 1);
+	zero_chapters(b, 9, 1);
+	expect_boundaries(test, b, 5, 20);
+}
+
 static struct kunit_case boundaries_cases[] = {
 	KUNIT_CASE(boundaries_of_empty_volume),
 	KUNIT_CASE(boundaries_of_partly_written_volume),
 	KUNIT_CASE(boundaries_of_wrapped_volume),
 	KUNIT_CASE(boundaries_skip_a_run_of_zeroed_chapters),
 	KUNIT_CASE(boundaries_skip_damaged_chapters),
+	KUNIT_CASE(boundaries_survive_damage_elsewhere),
 	KUNIT_CASE_SLOW(boundaries_refuse_too_many_bad_chapters),
 	{}
 };
