@@ -94,6 +94,21 @@ static void expect_boundaries(struct kunit *test, struct boundaries *b, u64 lowe
 	KUNIT_EXPECT_EQ(test, highest, high);
 }
 
+/* As expect_boundaries(), knowing that @written chapters were written. */
+static void expect_known_boundaries(struct kunit *test, struct boundaries *b, u64 written,
+				    u64 lowest, u64 highest)
+{
+	u64 low = 1, high = 1;
+	bool empty = true;
+	int ret;
+
+	ret = ddi_volume_find_boundaries_known(b->volume, written, &low, &high, &empty);
+	KUNIT_ASSERT_EQ(test, 0, ret);
+	KUNIT_EXPECT_FALSE(test, empty);
+	KUNIT_EXPECT_EQ(test, lowest, low);
+	KUNIT_EXPECT_EQ(test, highest, high);
+}
+
 static void boundaries_of_empty_volume(struct kunit *test)
 {
 	struct boundaries *b = setup(test, 2, 16);
@@ -199,28 +214,19 @@ static void boundaries_refuse_too_many_bad_chapters(struct kunit *test)
 static void boundaries_survive_damage_elsewhere(struct kunit *test)
 {
 	struct boundaries *b = setup(test, 2, 16);
-	u64 low = 1, high = 1;
-	bool empty = true;
 
 	/* vcns 0-3, chapter 1 damaged: alone, the search stops before it. */
 	write_vcns(test, b, 0, 4);
 	zero_chapters(b, 1, 1);
 	expect_boundaries(test, b, 0, 0);
-	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries_known(b->volume, 4, &low, &high,
-								   &empty));
-	KUNIT_EXPECT_FALSE(test, empty);
-	KUNIT_EXPECT_EQ(test, 0ULL, low);
-	KUNIT_EXPECT_EQ(test, 3ULL, high);
+	expect_known_boundaries(test, b, 4, 0, 3);
 
 	/* vcns 0-4 with chapters 0 and 2 damaged: the binary search is misled. */
 	b = setup(test, 2, 16);
 	write_vcns(test, b, 0, 5);
 	zero_chapters(b, 0, 1);
 	zero_chapters(b, 2, 1);
-	KUNIT_ASSERT_EQ(test, 0, ddi_volume_find_boundaries_known(b->volume, 5, &low, &high,
-								   &empty));
-	KUNIT_EXPECT_EQ(test, 1ULL, low);
-	KUNIT_EXPECT_EQ(test, 4ULL, high);
+	expect_known_boundaries(test, b, 5, 1, 4);
 
 	/* Wrapped, physical 0-4 holding vcns 16-20: chapters 0 and 9 damaged. */
 	b = setup(test, 2, 16);
