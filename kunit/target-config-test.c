@@ -187,8 +187,7 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 "
-	  "verify format extra",
+	{ DEVS "15 zones 2 readers 3 verify format a b c d e f g h i",
 	  "more feature arguments than there are options" },
 	/* An explicit volume shape. */
 	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
