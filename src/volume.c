@@ -310,6 +310,9 @@ int ddi_volume_write_chapter(struct ddi_volume *volume,
 		ret = write_record_pages(volume, chapter, vcn, records, record_count);
 	if (!ret)
 		ret = dm_bufio_write_dirty_buffers(volume->client);
+	/* Written is not durable on a disk with a volatile write cache. */
+	if (!ret)
+		ret = dm_bufio_issue_flush(volume->client);
 	if (ret)
 		pr_err("cannot write chapter %llu: %d\n", vcn, ret);
 	return ret;
