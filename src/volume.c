@@ -285,10 +285,12 @@ static int write_record_pages(struct ddi_volume *volume, u32 chapter, u64 vcn,
  *           in order; the last pages may be partly filled or empty.
  * @record_count: how many records, at most records_per_chapter.
  *
- * The physical chapter's old pages are dropped from the cache first. Index
- * pages are written before record pages and everything is flushed before
- * this returns, so after a crash a chapter whose last record page is
- * intact is intact as a whole.
+ * The physical chapter's old pages are dropped from the cache first, and
+ * every page is written and the device cache flushed before this returns.
+ * A crash in the middle may leave any mix of the chapter's pages: the
+ * boundary probe checks every index page and the last record page, and
+ * each page is checked again when it is read, so a torn chapter costs
+ * records, never a wrong answer.
  *
  * Return: 0 or a negative errno.
  */
