@@ -285,10 +285,10 @@ static void volume_reads_whole_chapter_index(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	write_chapters(test, f, 2);
-	KUNIT_EXPECT_EQ(test, 0, ddi_volume_read_chapter_index(f->volume, 1, pages));
+	KUNIT_EXPECT_EQ(test, 0, ddi_volume_read_chapter_index(f->volume, 1, pages, NULL));
 	/* Chapter 2 was never written, and vcn 17 is not what chapter 1 holds. */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_read_chapter_index(f->volume, 2, pages));
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_read_chapter_index(f->volume, 17, pages));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_read_chapter_index(f->volume, 2, pages, NULL));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_read_chapter_index(f->volume, 17, pages, NULL));
 }
 
 static void volume_replaces_storage(struct kunit *test)

@@ -7,7 +7,6 @@
 
 #include <linux/crc32.h>
 #include <linux/dm-bufio.h>
-#include <linux/slab.h>
 #include <linux/unaligned.h>
 
 #include "index-layout.h"
@@ -112,19 +111,23 @@ out:
 	return ret;
 }
 
-/* Write one block at @block from @fill, which lays out its bytes. */
-static int write_block(struct dm_bufio_client *client, sector_t block, const u8 *bytes)
+/*
+ * A zeroed buffer for block @block, to be filled in place and handed back
+ * with finish_block(): no staging copy of what is written.
+ */
+static u8 *new_block(struct dm_bufio_client *client, sector_t block, struct dm_buffer **buffer)
 {
-	struct dm_buffer *buffer;
-	u8 *data;
+	u8 *data = dm_bufio_new(client, block, buffer);
 
-	data = dm_bufio_new(client, block, &buffer);
-	if (IS_ERR(data))
-		return PTR_ERR(data);
-	memcpy(data, bytes, DDI_LAYOUT_BLOCK_BYTES);
+	if (!IS_ERR(data))
+		memset(data, 0, DDI_LAYOUT_BLOCK_BYTES);
+	return data;
+}
+
+static void finish_block(struct dm_buffer *buffer)
+{
 	dm_bufio_mark_buffer_dirty(buffer);
 	dm_bufio_release(buffer);
-	return 0;
 }
 
 static int write_and_flush(struct dm_bufio_client *client)
@@ -143,13 +146,18 @@ static int write_and_flush(struct dm_bufio_client *client)
  */
 int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_layout *layout)
 {
-	struct dm_bufio_client *client;
+	struct dm_bufio_client *client = open_client(bdev);
+	struct dm_buffer *buffer;
 	u8 *block;
 	int ret;
 
-	block = kzalloc(DDI_LAYOUT_BLOCK_BYTES, GFP_KERNEL);
-	if (!block)
-		return -ENOMEM;
+	if (IS_ERR(client))
+		return PTR_ERR(client);
+	block = new_block(client, 0, &buffer);
+	if (IS_ERR(block)) {
+		ret = PTR_ERR(block);
+		goto out;
+	}
 	memcpy(block, SUPER_MAGIC, MAGIC_BYTES);
 	put_unaligned_le32(DDI_LAYOUT_VERSION, block + 8);
 	put_unaligned_le32(layout->record_pages_per_chapter, block + 12);
@@ -160,17 +168,10 @@ int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_lay
 	put_unaligned_le64(layout->volume_start_block, block + 40);
 	put_unaligned_le64(layout->total_blocks, block + 48);
 	put_unaligned_le32(block_crc(block), block + CRC_AT);
-
-	client = open_client(bdev);
-	if (IS_ERR(client)) {
-		kfree(block);
-		return PTR_ERR(client);
-	}
-	ret = write_block(client, 0, block);
-	if (!ret)
-		ret = write_and_flush(client);
+	finish_block(buffer);
+	ret = write_and_flush(client);
+out:
 	dm_bufio_client_destroy(client);
-	kfree(block);
 	return ret;
 }
 
@@ -179,22 +180,11 @@ static sector_t slot_start(const struct ddi_index_layout *layout, unsigned int s
 	return 1 + slot * layout->save_slot_blocks;
 }
 
-static u64 payload_bytes(const struct ddi_save_header *header)
-{
-	u64 bytes = 0;
-	int i;
-
-	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
-		bytes += header->section_bytes[i];
-	return bytes;
-}
-
 static void encode_save_header(u8 *block, const struct ddi_index_layout *layout,
 			       const struct ddi_save_header *header)
 {
 	int i;
 
-	memset(block, 0, DDI_LAYOUT_BLOCK_BYTES);
 	memcpy(block, SAVE_MAGIC, MAGIC_BYTES);
 	put_unaligned_le64(layout->nonce, block + 8);
 	put_unaligned_le64(header->sequence, block + 16);
@@ -223,46 +213,48 @@ int ddi_layout_write_save(struct block_device *bdev, const struct ddi_index_layo
 			  const u8 *payload)
 {
 	struct ddi_save_header stamped = *header;
-	u64 bytes = payload_bytes(header);
+	u64 bytes = ddi_save_payload_bytes(header);
 	u64 blocks = DIV_ROUND_UP_ULL(bytes, DDI_LAYOUT_BLOCK_BYTES);
+	sector_t start = slot_start(layout, slot);
 	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
 	u8 *block;
 	u64 i;
 	int ret = 0;
 
 	if (blocks + 1 > layout->save_slot_blocks || slot >= DDI_SAVE_SLOTS)
 		return -ENOSPC;
-	block = kzalloc(DDI_LAYOUT_BLOCK_BYTES, GFP_KERNEL);
-	if (!block)
-		return -ENOMEM;
 	client = open_client(bdev);
-	if (IS_ERR(client)) {
-		kfree(block);
+	if (IS_ERR(client))
 		return PTR_ERR(client);
-	}
 
 	for (i = 0; i < blocks && !ret; i++) {
 		u64 done = i * DDI_LAYOUT_BLOCK_BYTES;
-		u64 take = min_t(u64, bytes - done, DDI_LAYOUT_BLOCK_BYTES);
 
-		memset(block, 0, DDI_LAYOUT_BLOCK_BYTES);
-		memcpy(block, payload + done, take);
-		ret = write_block(client, slot_start(layout, slot) + 1 + i, block);
-		if (!ret && (i + 1) % WRITE_BATCH == 0)
+		block = new_block(client, start + 1 + i, &buffer);
+		if (IS_ERR(block)) {
+			ret = PTR_ERR(block);
+			break;
+		}
+		memcpy(block, payload + done, min_t(u64, bytes - done, DDI_LAYOUT_BLOCK_BYTES));
+		finish_block(buffer);
+		if ((i + 1) % WRITE_BATCH == 0)
 			ret = dm_bufio_write_dirty_buffers(client);
 	}
 	if (!ret)
 		ret = write_and_flush(client);
 
 	if (!ret) {
+		block = new_block(client, start, &buffer);
+		ret = PTR_ERR_OR_ZERO(block);
+	}
+	if (!ret) {
 		stamped.payload_crc = crc32_le(~0, payload, bytes);
 		encode_save_header(block, layout, &stamped);
-		ret = write_block(client, slot_start(layout, slot), block);
-		if (!ret)
-			ret = write_and_flush(client);
+		finish_block(buffer);
+		ret = write_and_flush(client);
 	}
 	dm_bufio_client_destroy(client);
-	kfree(block);
 	return ret;
 }
 
@@ -309,7 +301,7 @@ int ddi_layout_read_save_header(struct block_device *bdev,
 				ret = -EBADMSG;
 		}
 		header->payload_crc = get_unaligned_le32(block + 32 + 8 * DDI_SAVE_SECTIONS);
-		if (DIV_ROUND_UP_ULL(payload_bytes(header), DDI_LAYOUT_BLOCK_BYTES) + 1 >
+		if (DIV_ROUND_UP_ULL(ddi_save_payload_bytes(header), DDI_LAYOUT_BLOCK_BYTES) + 1 >
 		    layout->save_slot_blocks)
 			ret = -EBADMSG;
 	}
@@ -334,7 +326,7 @@ int ddi_layout_read_save_payload(struct block_device *bdev,
 				 const struct ddi_index_layout *layout, unsigned int slot,
 				 const struct ddi_save_header *header, u8 *payload)
 {
-	u64 bytes = payload_bytes(header);
+	u64 bytes = ddi_save_payload_bytes(header);
 	u64 blocks = DIV_ROUND_UP_ULL(bytes, DDI_LAYOUT_BLOCK_BYTES);
 	struct dm_bufio_client *client = open_client(bdev);
 	u64 i;
@@ -377,24 +369,22 @@ int ddi_layout_read_save_payload(struct block_device *bdev,
 int ddi_layout_invalidate_saves(struct block_device *bdev,
 				const struct ddi_index_layout *layout)
 {
-	struct dm_bufio_client *client;
+	struct dm_bufio_client *client = open_client(bdev);
+	struct dm_buffer *buffer;
 	unsigned int slot;
-	u8 *block;
 	int ret = 0;
 
-	block = kzalloc(DDI_LAYOUT_BLOCK_BYTES, GFP_KERNEL);
-	if (!block)
-		return -ENOMEM;
-	client = open_client(bdev);
-	if (IS_ERR(client)) {
-		kfree(block);
+	if (IS_ERR(client))
 		return PTR_ERR(client);
+	for (slot = 0; slot < DDI_SAVE_SLOTS && !ret; slot++) {
+		u8 *block = new_block(client, slot_start(layout, slot), &buffer);
+
+		ret = PTR_ERR_OR_ZERO(block);
+		if (!ret)
+			finish_block(buffer);
 	}
-	for (slot = 0; slot < DDI_SAVE_SLOTS && !ret; slot++)
-		ret = write_block(client, slot_start(layout, slot), block);
 	if (!ret)
 		ret = write_and_flush(client);
 	dm_bufio_client_destroy(client);
-	kfree(block);
 	return ret;
 }

@@ -49,6 +49,17 @@ struct ddi_save_header {
 	u32 payload_crc;
 };
 
+/* Bytes of the sections a save holds, back to back. */
+static inline u64 ddi_save_payload_bytes(const struct ddi_save_header *header)
+{
+	u64 bytes = 0;
+	int i;
+
+	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
+		bytes += header->section_bytes[i];
+	return bytes;
+}
+
 int ddi_layout_init(struct ddi_index_layout *layout, const struct ddi_geometry *geo,
 		    u32 zone_count, u64 save_bytes, u64 nonce);
 int ddi_layout_read_super(struct block_device *bdev, struct ddi_index_layout *layout);

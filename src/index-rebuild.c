@@ -22,26 +22,19 @@ static void set_windows(struct ddi_index *index, u64 lowest_vcn, u64 open_vcn)
 		ddi_volume_index_set_window(index->volume_index, z, oldest, open_vcn);
 }
 
-static int rebuild_page_map(struct ddi_index *index, u64 vcn, u8 *pages)
+static int rebuild_page_map(struct ddi_index *index, u64 vcn, u8 *pages, u32 *last_lists)
 {
 	const struct ddi_geometry *geo = &index->geo;
 	u32 chapter = ddi_physical_chapter(geo, vcn);
 	u32 i;
 	int ret;
 
-	ret = ddi_volume_read_chapter_index(index->volume, vcn, pages);
+	ret = ddi_volume_read_chapter_index(index->volume, vcn, pages, last_lists);
 	if (ret)
 		return ret;
-	for (i = 0; i < geo->index_pages_per_chapter; i++) {
-		struct ddi_index_page page;
-
-		ret = ddi_index_page_init(&page, geo, pages + (size_t)i * geo->bytes_per_page,
-					  index->layout.nonce);
-		if (ret)
-			return ret;
+	for (i = 0; i < geo->index_pages_per_chapter; i++)
 		ddi_index_page_map_update(index->volume->page_map, vcn, chapter, i,
-					  page.highest_list);
-	}
+					  last_lists[i]);
 	return 0;
 }
 
@@ -87,13 +80,16 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 	u64 chapters = highest_vcn - lowest_vcn + 1;
 	ktime_t start = ktime_get();
 	u64 records = 0, vcn, skipped = 0;
+	u32 *last_lists;
 	u8 *pages, *copy;
 
 	pages = vmalloc((size_t)geo->index_pages_per_chapter * geo->bytes_per_page);
 	copy = vmalloc(geo->bytes_per_page);
-	if (!pages || !copy) {
+	last_lists = vmalloc_array(geo->index_pages_per_chapter, sizeof(*last_lists));
+	if (!pages || !copy || !last_lists) {
 		vfree(pages);
 		vfree(copy);
+		vfree(last_lists);
 		return -ENOMEM;
 	}
 
@@ -103,7 +99,7 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		u64 done = vcn - lowest_vcn;
 
 		ddi_volume_prefetch_chapter(index->volume, ddi_physical_chapter(geo, vcn));
-		if (rebuild_page_map(index, vcn, pages)) {
+		if (rebuild_page_map(index, vcn, pages, last_lists)) {
 			pr_warn("rebuild: chapter %llu index is damaged; skipped\n", vcn);
 			skipped++;
 			continue;
@@ -118,5 +114,6 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		ktime_ms_delta(ktime_get(), start));
 	vfree(pages);
 	vfree(copy);
+	vfree(last_lists);
 	return 0;
 }

@@ -39,14 +39,11 @@ int ddi_index_save_state(struct ddi_index *index)
 	struct ddi_save_header header = {};
 	unsigned int slot;
 	size_t length;
-	u64 total = 0;
 	u8 *payload, *at;
-	int ret, i;
+	int ret;
 
 	section_sizes(index, header.section_bytes);
-	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
-		total += header.section_bytes[i];
-	payload = vzalloc(total);
+	payload = vzalloc(ddi_save_payload_bytes(&header));
 	if (!payload)
 		return -ENOMEM;
 
@@ -86,14 +83,13 @@ static int load_slot(struct ddi_index *index, unsigned int slot,
 {
 	struct ddi_open_chapter_zone *zones[DDI_MAX_ZONES];
 	const u64 *sizes = header->section_bytes;
-	u64 total = sizes[0] + sizes[1] + sizes[2];
 	u8 *payload, *at;
 	const char *what = NULL;
 	u32 dropped = 0;
 	u64 vcn = 0;
 	int ret;
 
-	payload = vmalloc(total);
+	payload = vmalloc(ddi_save_payload_bytes(header));
 	if (!payload)
 		return -ENOMEM;
 	ret = ddi_layout_read_save_payload(index->bdev, &index->layout, slot, header, payload);

@@ -208,6 +208,10 @@ static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
 	return ddi_index_rebuild(index, lowest, highest);
 }
 
+/*
+ * Zone threads stop first, then the writer; freeing the volume stops its
+ * readers. Also the unwinding of a failed open: each part may be missing.
+ */
 static void free_index(struct ddi_index *index)
 {
 	ddi_index_zones_free(index);
@@ -334,8 +338,6 @@ void ddi_index_close(struct ddi_index *index)
 {
 	ddi_index_flush(index);
 	ddi_index_save(index);
-	ddi_index_zones_free(index);
-	ddi_volume_stop_readers(index->volume);
 	free_index(index);
 }
 EXPORT_SYMBOL_GPL(ddi_index_close);
@@ -349,8 +351,6 @@ void ddi_index_abandon(struct ddi_index *index)
 {
 	ddi_index_flush(index);
 	ddi_chapter_writer_drain(index);
-	ddi_index_zones_free(index);
-	ddi_volume_stop_readers(index->volume);
 	free_index(index);
 }
 

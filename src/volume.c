@@ -338,6 +338,8 @@ void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
  * @volume: the volume.
  * @vcn: the virtual chapter.
  * @pages: room for index_pages_per_chapter pages, filled in order.
+ * @last_lists: if not NULL, set to each page's last delta list, as the
+ *	index page map records it.
  *
  * Each page must be an intact index page of @vcn, and together they must
  * cover every delta list once, in order.
@@ -345,7 +347,8 @@ void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
  * Return: 0, -EBADMSG if any page is damaged or from another chapter, or
  * an I/O error.
  */
-int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages)
+int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
+				  u32 *last_lists)
 {
 	const struct ddi_geometry *geo = &volume->geo;
 	u32 first = ddi_physical_page(geo, ddi_physical_chapter(geo, vcn), 0);
@@ -371,6 +374,8 @@ int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages)
 			return ret;
 		if (page.vcn != vcn || page.lowest_list != next_list)
 			return -EBADMSG;
+		if (last_lists)
+			last_lists[i] = page.highest_list;
 		next_list = page.highest_list + 1;
 	}
 	return next_list == geo->delta_lists_per_chapter ? 0 : -EBADMSG;

@@ -97,7 +97,8 @@ int ddi_volume_search_sync(struct ddi_volume *volume, const struct ddi_name *nam
 			   u64 vcn, bool *found, struct ddi_data *data);
 int ddi_volume_read_record_page(struct ddi_volume *volume, u32 chapter, u32 record_page,
 				u8 *copy, struct ddi_record_page_header *header);
-int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages);
+int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
+				  u32 *last_lists);
 void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter);
 int ddi_volume_find_boundaries(struct ddi_volume *volume, u64 *lowest_vcn,
 			       u64 *highest_vcn, bool *is_empty);

@@ -62,6 +62,12 @@ fresh() {
 		ddi_fail "no chapter 0 at block $((volume + 1)) ($index_pages index pages)"
 }
 
+# recreate WHAT: mark the log and make the device again over the damage.
+recreate() {
+	ddi_mark
+	dmsetup create ddi-dmg --table "$table" || ddi_fail "create with $1"
+}
+
 # page CHAPTER PAGE: the block of a page of a physical chapter.
 page() {
 	echo $((volume + 1 + $1 * (index_pages + record_pages) + $2))
@@ -98,8 +104,7 @@ dmsetup remove ddi-dmg || ddi_fail "remove"
 newest_save
 [ "$save_open" -gt "$first_open" ] || ddi_fail "700 more blocks closed no chapter"
 flip $((1 + save_slot * slot_blocks + 1)) 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with a damaged save"
+recreate "a damaged save"
 ddi_assert_log "save slot $save_slot cannot be loaded: its checksum does not match"
 ddi_assert_log "loaded index state from slot $((1 - save_slot)): open chapter $save_open"
 ddi_refute_log 'rebuilding'
@@ -110,8 +115,7 @@ dmsetup remove ddi-dmg || ddi_fail "remove"
 
 flip $((1 + 1)) 100
 flip $((1 + slot_blocks + 1)) 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with both saves damaged"
+recreate "both saves damaged"
 ddi_assert_log "save slot 0 cannot be loaded: its checksum does not match"
 ddi_assert_log "save slot 1 cannot be loaded: its checksum does not match"
 ddi_assert_log 'rebuilding index from chapters 0 to '
@@ -131,8 +135,7 @@ echo "1. damaged newest save: older one loaded; both damaged: rebuilt $rebuilt_r
 fresh
 lost=$(le "$(page 1 "$index_pages")" 4088 2)
 flip "$(page 1 "$index_pages")" 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with a damaged record page"
+recreate "a damaged record page"
 ddi_assert_log 'loaded index state from slot'
 ddi_refute_log 'rebuilding'
 ddi_write /tmp/set $dev 200000
@@ -149,8 +152,7 @@ lost=$(le "$(page 1 "$index_pages")" 4088 2)
 flip "$(page 1 "$index_pages")" 100
 flip 1 20
 flip $((1 + slot_blocks)) 20
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with damaged saves"
+recreate "damaged saves"
 ddi_assert_log 'save slot 0 is damaged'
 ddi_assert_log 'save slot 1 is damaged'
 ddi_assert_log "rebuild: chapter 1 record page 0 is damaged; its names are lost"
@@ -168,8 +170,7 @@ echo "3. damaged saves and record page: rebuilt $rebuilt_records, $lost lost"
 fresh
 lost=$(le "$(page 1 0)" 36 4)
 flip "$(page 1 0)" 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with a damaged index page"
+recreate "a damaged index page"
 ddi_assert_log 'loaded index state from slot'
 ddi_refute_log 'rebuilding|is stale'
 ddi_write /tmp/set $dev 200000
@@ -186,8 +187,7 @@ newest_save
 flip "$(page 1 0)" 100
 flip 2 100
 flip $((2 + slot_blocks)) 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with damaged saves and index page"
+recreate "damaged saves and index page"
 ddi_assert_log "rebuilding index from chapters 0 to $((save_open - 1))\$"
 ddi_assert_log 'rebuild: chapter 1 index is damaged; skipped'
 rebuilt
@@ -204,8 +204,7 @@ fresh
 lost=$(($(le "$(page 0 0)" 36 4) + $(le "$(page 2 0)" 36 4)))
 flip "$(page 0 0)" 100
 flip "$(page 2 0)" 100
-ddi_mark
-dmsetup create ddi-dmg --table "$table" || ddi_fail "create with chapters 0 and 2 damaged"
+recreate "chapters 0 and 2 damaged"
 ddi_assert_log 'damaged chapters hide the volume.s boundaries: probing every chapter'
 ddi_assert_log 'loaded index state from slot'
 ddi_write /tmp/set $dev 200000
