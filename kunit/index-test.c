@@ -322,8 +322,15 @@ static void index_rebuilds_after_crash(struct kunit *test)
 	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
 	struct index_fixture *f = make_fixture(test, 2, 5 * per_chapter);
 	struct ddi_index_stats stats;
-	u32 closed;
+	u32 twins[] = { 0, 1, 2 * per_chapter };
+	u32 closed, i;
 
+	/*
+	 * Three names alike in the bytes the volume index keeps, in one
+	 * chapter and in two: the rebuild must keep an entry for each.
+	 */
+	for (i = 1; i < ARRAY_SIZE(twins); i++)
+		memcpy(f->records[twins[i]].name.bytes + 8, f->records[0].name.bytes + 8, 8);
 	post_all(test, f, 0, f->record_count, false);
 	ddi_index_get_stats(f->index, &stats);
 	/* A chapter closes when one zone fills: at least this much is on disk. */
@@ -335,6 +342,8 @@ static void index_rebuilds_after_crash(struct kunit *test)
 	/* Every record of every closed chapter: the rebuilt index holds them all. */
 	ddi_index_get_stats(f->index, &stats);
 	KUNIT_EXPECT_EQ(test, (u64)count_found(test, f, 0, f->record_count), stats.entries);
+	for (i = 0; i < ARRAY_SIZE(twins); i++)
+		KUNIT_EXPECT_EQ_MSG(test, count_found(test, f, twins[i], 1), 1U, "twin %u", i);
 }
 
 static void index_falls_back_to_rebuild_on_damaged_save(struct kunit *test)

@@ -38,6 +38,31 @@ static int rebuild_page_map(struct ddi_index *index, u64 vcn, u8 *pages, u32 *la
 	return 0;
 }
 
+/*
+ * Put a name as the zone threads would: an entry the volume index already
+ * has under the name's tag may be another name's, and a plain put would
+ * take it over. Ask the chapter it names (rebuilt already, so its page
+ * map is right): if that chapter does not hold this name, the entry is
+ * another's and the name goes beside it. Hits are rare outside names kept
+ * in several chapters, so the extra reads are few.
+ */
+static int rebuild_put(struct ddi_index *index, const struct ddi_name *name, u64 vcn)
+{
+	struct ddi_volume_index *vi = index->volume_index;
+	bool same_name = false;
+	u64 hinted;
+
+	if (!ddi_volume_index_lookup(vi, name, &hinted))
+		return ddi_volume_index_put(vi, name, vcn);
+	/* A chapter holds a name once: a hit in this chapter is another name. */
+	if (hinted != vcn &&
+	    ddi_volume_search_sync(index->volume, name, hinted, &same_name, NULL))
+		same_name = false;
+	if (same_name)
+		return ddi_volume_index_put(vi, name, vcn);
+	return ddi_volume_index_put_collision(vi, name, vcn);
+}
+
 static u64 rebuild_records(struct ddi_index *index, u64 vcn, u8 *copy)
 {
 	const struct ddi_geometry *geo = &index->geo;
@@ -56,7 +81,7 @@ static u64 rebuild_records(struct ddi_index *index, u64 vcn, u8 *copy)
 			continue;
 		}
 		for (i = 0; i < header.count; i++, record++) {
-			if (!ddi_volume_index_put(index->volume_index, &record->name, vcn))
+			if (!rebuild_put(index, &record->name, vcn))
 				records++;
 		}
 	}

@@ -385,7 +385,7 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->chapters_written = READ_ONCE(index->writer.chapters_written);
 	stats->newest_vcn = atomic64_read(&index->writer.close_target);
 	ddi_volume_index_get_stats(index->volume_index, &vi);
-	stats->entries = vi.entries;
+	stats->entries = vi.entries + vi.collision_entries;
 	stats->volume_index_bytes = vi.memory_bytes;
 }
 EXPORT_SYMBOL_GPL(ddi_index_get_stats);
