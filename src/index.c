@@ -285,8 +285,6 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	if (!ret)
 		ret = ddi_chapter_writer_create(index, open_vcn);
 	if (!ret)
-		ret = ddi_volume_start_readers(index->volume);
-	if (!ret)
 		ret = ddi_index_zones_start(index);
 	if (ret)
 		goto fail;

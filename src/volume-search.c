@@ -362,8 +362,9 @@ static int reader_thread(void *arg)
 }
 
 /**
- * ddi_volume_start_readers() - Start the volume's reader threads.
- * @volume: the volume, with reader_count threads to start.
+ * ddi_volume_start_readers() - Start the volume's reader threads again.
+ * @volume: the volume, its readers stopped: ddi_volume_create() starts
+ *	them, so this is only for after ddi_volume_stop_readers().
  *
  * Return: 0 or the error of the first thread that failed to start (the ones
  * started are left for ddi_volume_stop_readers()).
@@ -372,6 +373,9 @@ int ddi_volume_start_readers(struct ddi_volume *volume)
 {
 	unsigned int i;
 
+	/* A second set would overwrite the first's handles and outlive the volume. */
+	if (WARN_ON_ONCE(volume->reader_count))
+		return -EBUSY;
 	for (i = 0; i < volume->config.reader_count; i++) {
 		struct task_struct *task;
 
