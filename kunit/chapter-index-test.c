@@ -94,8 +94,9 @@ static void pack_chapter(struct kunit *test, struct packed_chapter *pc, u64 vcn)
 						       &packed);
 		KUNIT_ASSERT_EQ(test, 0, ret);
 		next += packed;
-		KUNIT_ASSERT_EQ(test, 0, ddi_index_page_init(&pc->index_pages[page], geo, data,
-							     TEST_NONCE));
+		KUNIT_ASSERT_EQ(test, 0, ddi_chapter_index_page_init(&pc->index_pages[page], geo,
+								     data,
+								     TEST_NONCE));
 		KUNIT_EXPECT_EQ(test, pc->index_pages[page].vcn, vcn);
 		KUNIT_EXPECT_EQ(test, pc->index_pages[page].lowest_list, pc->first_list[page]);
 		KUNIT_EXPECT_EQ(test, pc->index_pages[page].highest_list, next - 1);
@@ -116,11 +117,12 @@ static u32 page_of_list(const struct packed_chapter *pc, u32 list)
 static u32 search_chapter(struct kunit *test, const struct packed_chapter *pc,
 			  const struct ddi_name *name)
 {
-	u32 list = ddi_name_to_delta_list(&pc->geo, name);
+	u32 list = ddi_geometry_delta_list(&pc->geo, name);
 	u32 record_page;
 
-	KUNIT_EXPECT_EQ(test, 0, ddi_index_page_search(&pc->index_pages[page_of_list(pc, list)],
-						       &pc->geo, name, &record_page));
+	KUNIT_EXPECT_EQ(test, 0, ddi_chapter_index_page_search(&pc->index_pages[page_of_list(pc,
+											     list)],
+							       &pc->geo, name, &record_page));
 	return record_page;
 }
 
@@ -284,27 +286,32 @@ static void chapter_index_refuses_damaged_pages(struct kunit *test)
 		memcpy(copy, pc->pages, size);
 		copy[bit / 8] ^= 1 << (bit % 8);
 		KUNIT_EXPECT_EQ(test, -EBADMSG,
-				ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+				ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 	}
 	/* Another volume's page. */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, pc->pages, ~TEST_NONCE));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_chapter_index_page_init(&ip, &pc->geo, pc->pages, ~TEST_NONCE));
 	/* Blank disk. */
 	memset(copy, 0, size);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 
 	/* Consistent checksums over bad ranges: caught by the range checks. */
 	memcpy(copy, pc->pages, size);
 	put_unaligned_le32(pc->geo.delta_lists_per_chapter + 5, copy + DDI_CI_HIGHEST);
 	fix_crc(pc, copy);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 	memcpy(copy, pc->pages, size);
 	put_unaligned_le16(size * 8, copy + DDI_CI_OFFSETS + 2);
 	fix_crc(pc, copy);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 	memcpy(copy, pc->pages, size);
 	put_unaligned_le16(1, copy + DDI_CI_OFFSETS);
 	fix_crc(pc, copy);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 }
 
 /*
@@ -330,14 +337,14 @@ static void chapter_index_survives_garbage_lists(struct kunit *test)
 	prandom_seed_state(&rnd, 9);
 	prandom_bytes_state(&rnd, copy + start, size - start);
 	fix_crc(pc, copy);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
+	KUNIT_ASSERT_EQ(test, 0, ddi_chapter_index_page_init(&ip, &pc->geo, copy, TEST_NONCE));
 
 	for (i = 0; i < pc->count; i++) {
-		u32 list = ddi_name_to_delta_list(&pc->geo, &pc->names[i]);
+		u32 list = ddi_geometry_delta_list(&pc->geo, &pc->names[i]);
 
 		if (list >= lists)
 			continue;
-		ret = ddi_index_page_search(&ip, &pc->geo, &pc->names[i], &record_page);
+		ret = ddi_chapter_index_page_search(&ip, &pc->geo, &pc->names[i], &record_page);
 		if (ret) {
 			KUNIT_EXPECT_EQ(test, ret, -EBADMSG);
 			errors++;
@@ -350,7 +357,7 @@ static void chapter_index_survives_garbage_lists(struct kunit *test)
 
 	/* A list that is not on the page is refused, not searched. */
 	memset(far_name.bytes, 0xff, sizeof(far_name.bytes));
-	ret = ddi_index_page_search(&pc->index_pages[0], &pc->geo, &far_name, &record_page);
+	ret = ddi_chapter_index_page_search(&pc->index_pages[0], &pc->geo, &far_name, &record_page);
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ret);
 }
 
@@ -367,7 +374,7 @@ static struct kunit_case chapter_index_cases[] = {
 };
 
 static struct kunit_suite chapter_index_suite = {
-	.name = "ddi-chapter-index",
+	.name = "dm_dedup_index_chapter_index",
 	.test_cases = chapter_index_cases,
 };
 

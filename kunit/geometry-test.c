@@ -113,12 +113,12 @@ static void geometry_splits_names(struct kunit *test)
 	/* List number and address come from the first eight bytes, big-endian. */
 	bits = ((u64)5 << geo.chapter_address_bits) | 0x1234;
 	put_unaligned_be64(bits, name.bytes);
-	KUNIT_EXPECT_EQ(test, ddi_name_to_delta_list(&geo, &name), 5U);
-	KUNIT_EXPECT_EQ(test, ddi_name_to_chapter_address(&geo, &name), 0x1234U);
+	KUNIT_EXPECT_EQ(test, ddi_geometry_delta_list(&geo, &name), 5U);
+	KUNIT_EXPECT_EQ(test, ddi_geometry_chapter_address(&geo, &name), 0x1234U);
 	memset(name.bytes, 0xff, sizeof(name.bytes));
-	KUNIT_EXPECT_EQ(test, ddi_name_to_delta_list(&geo, &name),
+	KUNIT_EXPECT_EQ(test, ddi_geometry_delta_list(&geo, &name),
 			geo.delta_lists_per_chapter - 1);
-	KUNIT_EXPECT_EQ(test, ddi_name_to_chapter_address(&geo, &name),
+	KUNIT_EXPECT_EQ(test, ddi_geometry_chapter_address(&geo, &name),
 			(u32)((1ULL << geo.chapter_address_bits) - 1));
 }
 
@@ -133,7 +133,7 @@ static struct kunit_case geometry_cases[] = {
 };
 
 static struct kunit_suite geometry_suite = {
-	.name = "ddi-geometry",
+	.name = "dm_dedup_index_geometry",
 	.test_cases = geometry_cases,
 };
 

@@ -233,7 +233,7 @@ static struct kunit_case index_page_map_cases[] = {
 };
 
 static struct kunit_suite index_page_map_suite = {
-	.name = "ddi-index-page-map",
+	.name = "dm_dedup_index_index_page_map",
 	.test_cases = index_page_map_cases,
 };
 

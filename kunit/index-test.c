@@ -6,13 +6,20 @@
  * model kept by the test.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/crc32.h>
+#include <linux/dm-bufio.h>
+#include <linux/unaligned.h>
+#include <linux/gfp.h>
+#include <linux/vmstat.h>
 #include <linux/kthread.h>
 #include <linux/vmalloc.h>
 
 #include "index.h"
 #include "test-util.h"
+#include "volume.h"
 
 enum {
 	TEST_DISK = 1,
@@ -366,13 +373,211 @@ static void index_falls_back_to_rebuild_on_damaged_save(struct kunit *test)
 		if (ddi_layout_read_save_header(f->disk->bdev, &layout, slot, &header))
 			continue;
 		ddi_test_disk_poke(test, f->disk, (1 + slot * layout.save_slot_blocks + 1) *
-				   DDI_LAYOUT_BLOCK_BYTES + 100, 0x40);
+				   DDI_BLOCK_BYTES + 100, 0x40);
 	}
 	reopen(test, f);
 	found = count_found(test, f, 0, f->record_count);
 	/* The saved open chapter is lost; the closed chapters are rebuilt. */
 	KUNIT_EXPECT_GE(test, found, (u32)stats.chapters_written * per_chapter);
 	KUNIT_EXPECT_LT(test, found, f->record_count);
+}
+
+/*
+ * Damage on the volume while the index is closed. A fixture of one zone,
+ * whose closed chapters are full: @chapters of them and half of one more,
+ * posted and then saved (@save) or dropped as a crash would. Fills in the
+ * layout, geometry and statistics from before the close.
+ */
+struct damage_fixture {
+	struct index_fixture *f;
+	struct ddi_index_layout layout;
+	struct ddi_geometry geo;
+	struct ddi_index_stats before;
+};
+
+static void damage_setup(struct kunit *test, struct damage_fixture *d, u32 chapters,
+			 bool save)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+
+	d->f = make_fixture(test, 1, chapters * per_chapter + per_chapter / 2);
+	post_all(test, d->f, 0, d->f->record_count, false);
+	/* The writer may still be writing the last chapter the posts closed. */
+	ddi_chapter_writer_drain(d->f->index);
+	ddi_index_get_stats(d->f->index, &d->before);
+	KUNIT_ASSERT_EQ(test, d->before.chapters_written, (u64)chapters);
+	d->layout = d->f->index->layout;
+	d->geo = d->f->index->geo;
+	if (save)
+		ddi_index_close(d->f->index);
+	else
+		ddi_index_abandon(d->f->index);
+	d->f->index = NULL;
+}
+
+/* The disk offset of page @page of physical chapter @chapter. */
+static u64 damage_offset(struct damage_fixture *d, u32 chapter, u32 page)
+{
+	return (u64)ddi_layout_volume_sector(&d->layout) * SECTOR_SIZE +
+	       (u64)ddi_physical_page(&d->geo, chapter, page) * DDI_BLOCK_BYTES;
+}
+
+static void damage_page(struct kunit *test, struct damage_fixture *d, u32 chapter, u32 page)
+{
+	ddi_test_disk_poke(test, d->f->disk, damage_offset(d, chapter, page) + 100, 0x40);
+}
+
+static void damage_chapter(struct damage_fixture *d, u32 chapter)
+{
+	ddi_test_disk_zero(d->f->disk, damage_offset(d, chapter, 0),
+			   (u64)d->geo.pages_per_chapter * DDI_BLOCK_BYTES);
+}
+
+/*
+ * A damaged newest closed chapter is no sign of a stale save: the save is
+ * kept (its open chapter with it), and only the damaged page's names are
+ * missed. The same when the whole chapter is gone, whose pages are counted
+ * as damaged.
+ */
+static void index_keeps_save_over_damaged_newest_chapter(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct damage_fixture d;
+	struct ddi_index_stats stats;
+
+	damage_setup(test, &d, 3, true);
+	/* The record page written last: exactly its names are lost. */
+	damage_page(test, &d, 2, d.geo.pages_per_chapter - 1);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.entries, d.before.entries);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, d.f->record_count),
+			d.f->record_count - DDI_RECORDS_PER_PAGE);
+	ddi_index_close(d.f->index);
+	d.f->index = NULL;
+
+	damage_setup(test, &d, 3, true);
+	damage_chapter(&d, 2);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_GE(test, stats.corrupt_pages, (u64)d.geo.pages_per_chapter);
+	KUNIT_EXPECT_EQ(test, stats.entries, d.before.entries);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, d.f->record_count),
+			d.f->record_count - per_chapter);
+}
+
+/*
+ * One damaged index page in every chapter, or a damaged last record page
+ * in every chapter, with the save whole: the save loads.
+ */
+static void index_loads_over_a_damaged_page_in_every_chapter(struct kunit *test)
+{
+	struct damage_fixture d;
+	struct ddi_index_stats stats;
+	u32 chapter;
+
+	damage_setup(test, &d, 3, true);
+	for (chapter = 0; chapter < 3; chapter++)
+		damage_page(test, &d, chapter, 0);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.entries, d.before.entries);
+	ddi_index_close(d.f->index);
+	d.f->index = NULL;
+
+	damage_setup(test, &d, 3, true);
+	for (chapter = 0; chapter < 3; chapter++)
+		damage_page(test, &d, chapter, d.geo.pages_per_chapter - 1);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.entries, d.before.entries);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, d.f->record_count),
+			d.f->record_count - 3 * DDI_RECORDS_PER_PAGE);
+}
+
+/*
+ * A rebuild passes over damaged pages, not their chapters: with an index
+ * page of chapter 1 damaged, chapter 1's names are all in the rebuilt
+ * volume index; with the last record page of every chapter damaged, all
+ * but those pages' names are, and found.
+ */
+static void index_rebuild_skips_pages_not_chapters(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct damage_fixture d;
+	struct ddi_index_stats stats;
+	u32 chapter;
+
+	damage_setup(test, &d, 4, false);
+	damage_page(test, &d, 1, 0);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.entries, 4ULL * per_chapter);
+	KUNIT_EXPECT_GE(test, stats.corrupt_pages, 1ULL);
+	ddi_index_close(d.f->index);
+	d.f->index = NULL;
+
+	damage_setup(test, &d, 4, false);
+	for (chapter = 0; chapter < 4; chapter++)
+		damage_page(test, &d, chapter, d.geo.pages_per_chapter - 1);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.entries, 4ULL * (per_chapter - DDI_RECORDS_PER_PAGE));
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, d.f->record_count),
+			4 * (per_chapter - DDI_RECORDS_PER_PAGE));
+}
+
+/*
+ * A rebuild makes damaged index pages again from their chapters' record
+ * pages, in memory and on disk: every name of an intact record page is
+ * found, after the rebuild and after the next open too. Chapter 1 has
+ * only its index page damaged; chapter 2 also a record page, whose names
+ * alone are lost.
+ */
+static void index_rebuild_repairs_damaged_index_pages(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	u32 expected = 4 * per_chapter - DDI_RECORDS_PER_PAGE;
+	struct damage_fixture d;
+	struct ddi_index_stats stats;
+	u32 page;
+
+	damage_setup(test, &d, 4, false);
+	for (page = 0; page < d.geo.index_pages_per_chapter; page++) {
+		damage_page(test, &d, 1, page);
+		damage_page(test, &d, 2, page);
+	}
+	damage_page(test, &d, 2, d.geo.index_pages_per_chapter);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.repaired_pages, 2ULL * d.geo.index_pages_per_chapter);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, 4 * per_chapter), expected);
+	ddi_index_close(d.f->index);
+	d.f->index = NULL;
+	reopen(test, d.f);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, 4 * per_chapter), expected);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.corrupt_pages, 0ULL);
+}
+
+/*
+ * Oldest chapters lost whole are in the rebuild's range and counted, not
+ * silently left out of it.
+ */
+static void index_rebuild_counts_lost_oldest_chapters(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct damage_fixture d;
+	struct ddi_index_stats stats;
+
+	damage_setup(test, &d, 4, false);
+	damage_chapter(&d, 0);
+	reopen(test, d.f);
+	ddi_index_get_stats(d.f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.corrupt_pages, (u64)d.geo.pages_per_chapter);
+	KUNIT_EXPECT_EQ(test, stats.entries, 3ULL * per_chapter);
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, per_chapter, 3 * per_chapter),
+			3 * per_chapter);
 }
 
 /* The index moves onto a copy of its device and goes on from there. */
@@ -383,12 +588,16 @@ static void index_replaces_storage(struct kunit *test)
 	struct ddi_test_disk *copy = ddi_test_disk_open(test, TEST_DISK + 1, TEST_DISK_BYTES);
 	struct ddi_test_disk *stranger;
 	struct ddi_index_config config = test_config(1);
+	struct ddi_index_storage *storage;
 	struct ddi_index *other;
 
 	post_all(test, f, 0, 2 * per_chapter, false);
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
 	ddi_test_disk_copy(copy, f->disk, TEST_DISK_BYTES);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_replace_storage(f->index, copy->bdev));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open_storage(f->index, copy->bdev, &storage));
+	ddi_index_replace_storage(f->index, storage);
+	KUNIT_EXPECT_PTR_EQ(test, storage->bdev, f->disk->bdev);
+	ddi_index_close_storage(storage);
 	/* The old device is wiped: everything must now come from the copy. */
 	ddi_test_disk_zero(f->disk, 0, TEST_DISK_BYTES);
 	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 2 * per_chapter), 2 * per_chapter);
@@ -406,7 +615,7 @@ static void index_replaces_storage(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(stranger->bdev, &config, &other));
 	ddi_index_close(other);
 	reopen(test, f);
-	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_replace_storage(f->index, stranger->bdev));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open_storage(f->index, stranger->bdev, &storage));
 	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
 }
 
@@ -427,7 +636,7 @@ static void index_torn_save_keeps_previous(struct kunit *test)
 
 	/* The newest slot's state is damaged after its header was written. */
 	ddi_test_disk_poke(test, f->disk, (1 + torn * layout.save_slot_blocks + 2) *
-			   DDI_LAYOUT_BLOCK_BYTES + 7, 0xff);
+			   DDI_BLOCK_BYTES + 7, 0xff);
 	reopen(test, f);
 	KUNIT_EXPECT_EQ(test, f->index->layout_save_slot, 1 - torn);
 	/* The open chapter came back from the older save: no rebuild could have. */
@@ -471,6 +680,295 @@ static void index_refuses_foreign_device(struct kunit *test)
 	config.chapters_per_volume = TEST_CHAPTERS * 2;
 	config.format = false;
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &config, &index));
+}
+
+/*
+ * Rewrite @width bytes at @offset of the superblock to @value and stamp
+ * a valid checksum: a crafted superblock, not a damaged one.
+ */
+static void craft_super(struct kunit *test, struct ddi_test_disk *disk, u32 offset,
+			u32 width, u64 value)
+{
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	u8 *block;
+
+	client = dm_bufio_client_create(disk->bdev, DDI_BLOCK_BYTES, 1, 0, NULL, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	block = dm_bufio_read(client, 0, &buffer);
+	if (!IS_ERR(block)) {
+		if (width == 8)
+			put_unaligned_le64(value, block + offset);
+		else if (width == 4)
+			put_unaligned_le32(value, block + offset);
+		else
+			block[offset] = value;
+		put_unaligned_le32(crc32_le(~0, block, DDI_BLOCK_BYTES - 4),
+				   block + DDI_BLOCK_BYTES - 4);
+		dm_bufio_mark_buffer_dirty(buffer);
+		dm_bufio_release(buffer);
+	}
+	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
+}
+
+static void read_super_block(struct kunit *test, struct ddi_test_disk *disk, u8 *copy)
+{
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	u8 *block;
+
+	client = dm_bufio_client_create(disk->bdev, DDI_BLOCK_BYTES, 1, 0, NULL, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	block = dm_bufio_read(client, 0, &buffer);
+	if (!IS_ERR(block)) {
+		memcpy(copy, block, DDI_BLOCK_BYTES);
+		dm_bufio_release(buffer);
+	}
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
+}
+
+/*
+ * Every field of the superblock must be what the shape lays out: sizes that
+ * add up but are not this shape's, a total that overflows when made bytes,
+ * a zone count out of range or a stray byte are refused (and not formatted
+ * over), though their checksums are right. With format they are formatted.
+ */
+static void index_refuses_crafted_superblock(struct kunit *test)
+{
+	static const struct {
+		u32 offset, width;
+		u64 value;
+		const char *what;
+	} crafted[] = {
+		/* 2^52 + 1 blocks: times 4096 wraps to 4096 bytes. */
+		{ 48, 8, (1ULL << 52) + 1, "total blocks overflowing" },
+		{ 48, 8, U64_MAX, "total blocks U64_MAX" },
+		{ 20, 4, 0, "zone count 0" },
+		{ 20, 4, DDI_MAX_ZONES + 1, "zone count too large" },
+		{ 100, 1, 1, "a stray byte" },
+		{ 8, 4, 2, "another version" },
+	};
+	struct index_fixture *f = make_fixture(test, 1, 300);
+	struct ddi_index_layout layout = f->index->layout;
+	u8 *good = kunit_kmalloc(test, DDI_BLOCK_BYTES, GFP_KERNEL);
+	struct ddi_index *index;
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, good);
+	post_all(test, f, 0, f->record_count, false);
+	ddi_index_close(f->index);
+	f->index = NULL;
+	read_super_block(test, f->disk, good);
+
+	for (i = 0; i < ARRAY_SIZE(crafted); i++) {
+		craft_super(test, f->disk, crafted[i].offset, crafted[i].width, crafted[i].value);
+		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG,
+				    ddi_index_open(f->disk->bdev, &f->config, &index),
+				    "%s", crafted[i].what);
+		craft_super(test, f->disk, crafted[i].offset, crafted[i].width,
+			    crafted[i].width == 8 ? get_unaligned_le64(good + crafted[i].offset) :
+			    crafted[i].width == 4 ? get_unaligned_le32(good + crafted[i].offset) :
+			    good[crafted[i].offset]);
+	}
+	/*
+	 * Save slots 1 block larger, the volume moved to match: consistent
+	 * sizes, but not this shape's layout.
+	 */
+	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks + 1);
+	craft_super(test, f->disk, 40, 8, layout.volume_start_block + 2);
+	craft_super(test, f->disk, 48, 8, layout.total_blocks + 2);
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(f->disk->bdev, &f->config, &index));
+	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks);
+	craft_super(test, f->disk, 40, 8, layout.volume_start_block);
+	craft_super(test, f->disk, 48, 8, layout.total_blocks);
+
+	/* None of the refusals wrote anything: the index loads whole. */
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+	ddi_index_close(f->index);
+	f->index = NULL;
+
+	/* With format, a crafted superblock is formatted over. */
+	craft_super(test, f->disk, 48, 8, (1ULL << 52) + 1);
+	f->config.format = true;
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_FORMATTED);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), 0U);
+}
+
+static int read_super_error;
+
+static int failing_read_super(struct block_device *bdev, struct ddi_index_layout *layout)
+{
+	return read_super_error;
+}
+
+/*
+ * A superblock that cannot be read (-EIO, -ENOMEM) may be a good index
+ * behind a transient error: even with format, the open fails with that
+ * error and writes nothing, and the index loads whole once reads work.
+ */
+static void index_read_error_does_not_format(struct kunit *test)
+{
+	static const int errors[] = { -EIO, -ENOMEM, -ETIMEDOUT };
+	struct index_fixture *f = make_fixture(test, 1, 300);
+	struct ddi_index *index;
+	u32 i;
+
+	post_all(test, f, 0, f->record_count, false);
+	ddi_index_close(f->index);
+	f->index = NULL;
+	f->config.format = true;
+	kunit_activate_static_stub(test, ddi_layout_read_super, failing_read_super);
+	for (i = 0; i < ARRAY_SIZE(errors); i++) {
+		read_super_error = errors[i];
+		KUNIT_EXPECT_EQ(test, errors[i], ddi_index_open(f->disk->bdev, &f->config, &index));
+	}
+	kunit_deactivate_static_stub(test, ddi_layout_read_super);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+}
+
+static atomic_t failed_writes;
+
+static int failing_write_chapter(struct ddi_volume *volume, u64 vcn)
+{
+	atomic_inc(&failed_writes);
+	return -EIO;
+}
+
+/*
+ * A chapter write that fails is reported in the stats, and the index stops
+ * writing: no later chapter and no save reach the device, so the next open
+ * finds the last good save and loses only what came after it. Nothing is
+ * ever answered with data it was not posted with.
+ */
+static void index_stops_writing_after_a_failed_chapter(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 1, 4 * per_chapter);
+	struct ddi_index_stats stats;
+	u64 written;
+
+	post_all(test, f, 0, per_chapter, false);
+	ddi_index_flush(f->index);
+	ddi_chapter_writer_drain(f->index);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats.chapters_failed);
+	KUNIT_EXPECT_EQ(test, 0, stats.write_error);
+	written = stats.chapters_written;
+
+	atomic_set(&failed_writes, 0);
+	f->index->volume->write_fault_hook = failing_write_chapter;
+	post_all(test, f, per_chapter, 3 * per_chapter, false);
+	ddi_index_flush(f->index);
+	ddi_chapter_writer_drain(f->index);
+	ddi_index_get_stats(f->index, &stats);
+	/* Two or three chapters closed since; only the first was tried. */
+	KUNIT_EXPECT_GE(test, stats.chapters_failed, 2ULL);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&failed_writes));
+	KUNIT_EXPECT_EQ(test, -EIO, stats.write_error);
+	KUNIT_EXPECT_EQ(test, written, stats.chapters_written);
+	KUNIT_EXPECT_EQ(test, -EIO, ddi_index_save(f->index));
+	/* What is found is found intact (count_found checks the data). */
+	KUNIT_EXPECT_EQ(test, per_chapter, count_found(test, f, 0, per_chapter));
+	count_found(test, f, per_chapter, 3 * per_chapter);
+	f->index->volume->write_fault_hook = NULL;
+
+	/* The close saves nothing; the open loads the save made before. */
+	ddi_index_close(f->index);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, per_chapter, count_found(test, f, 0, per_chapter));
+	count_found(test, f, per_chapter, 3 * per_chapter);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_EXPECT_EQ(test, 0, stats.write_error);
+}
+
+/* Each open records what it did, which the kernel log line reports. */
+static void index_open_says_what_it_opened(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 1, 2 * per_chapter);
+	struct ddi_index_stats stats;
+
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_FORMATTED);
+	/* A crash right after format: no save, no chapter. */
+	crash(f);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_EMPTY);
+	post_all(test, f, 0, f->record_count, false);
+	/* The chapter that just closed must be counted once it is written. */
+	ddi_index_flush(f->index);
+	ddi_chapter_writer_drain(f->index);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GE(test, stats.chapters_written, 1ULL);
+	crash(f);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_REBUILT);
+	KUNIT_EXPECT_EQ(test, f->index->rebuilt_lowest, 0ULL);
+	KUNIT_EXPECT_EQ(test, f->index->rebuilt_highest, stats.chapters_written - 1);
+	ddi_index_close(f->index);
+	f->index = NULL;
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_LOADED);
+}
+
+/*
+ * An index whose every chapter is damaged, its save too, cannot be opened
+ * (-EUCLEAN); with format it is formatted over instead, no zeroing of
+ * block 0 by hand needed.
+ */
+static void index_format_recovers_damaged_index(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 1, 3 * per_chapter);
+	struct ddi_index_layout layout;
+	struct ddi_geometry geo;
+	struct ddi_index *index;
+	u32 chapter, page, slot;
+
+	post_all(test, f, 0, f->record_count, false);
+	layout = f->index->layout;
+	geo = f->index->geo;
+	ddi_index_close(f->index);
+	f->index = NULL;
+	/*
+	 * Every page of every chapter: a rebuild makes a damaged index page
+	 * again from the record pages, so less would still open.
+	 */
+	for (chapter = 0; chapter < geo.chapters_per_volume; chapter++) {
+		for (page = 0; page < geo.pages_per_chapter; page++) {
+			u64 block = layout.volume_start_block +
+				    ddi_physical_page(&geo, chapter, page);
+
+			ddi_test_disk_poke(test, f->disk,
+					   block * DDI_BLOCK_BYTES + 60, 0x10);
+		}
+	}
+	for (slot = 0; slot < DDI_SAVE_SLOTS; slot++)
+		ddi_test_disk_poke(test, f->disk, (1 + slot * layout.save_slot_blocks + 1) *
+				   DDI_BLOCK_BYTES + 20, 0x10);
+
+	KUNIT_EXPECT_EQ(test, -EUCLEAN, ddi_index_open(f->disk->bdev, &f->config, &index));
+	f->config.format = true;
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_FORMATTED);
+	KUNIT_EXPECT_NE(test, f->index->layout.nonce, layout.nonce);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), 0U);
+	post_all(test, f, 0, per_chapter / 2, false);
+	ddi_index_close(f->index);
+	f->index = NULL;
+	f->config.format = false;
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, per_chapter / 2), per_chapter / 2);
 }
 
 struct model_entry {
@@ -561,8 +1059,476 @@ static void index_device_size_is_exact(struct kunit *test)
 	KUNIT_ASSERT_LT(test, bytes, (u64)TEST_DISK_BYTES);
 	config.format = true;
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
-	KUNIT_EXPECT_EQ(test, index->layout.total_blocks * DDI_LAYOUT_BLOCK_BYTES, bytes);
+	KUNIT_EXPECT_EQ(test, index->layout.total_blocks * DDI_BLOCK_BYTES, bytes);
 	ddi_index_close(index);
+}
+
+/* Posts records [first, first + count) from a thread of its own. */
+struct move_poster {
+	struct index_fixture *f;
+	u32 first;
+	u32 count;
+	u32 wrong;
+	int status;
+	struct completion done;
+};
+
+static int move_poster_thread(void *arg)
+{
+	struct move_poster *p = arg;
+	u32 i;
+
+	for (i = p->first; i < p->first + p->count; i++) {
+		struct ddi_data old;
+		bool found;
+		int ret;
+
+		ret = run_request(p->f->index, DDI_POST, &p->f->records[i].name,
+				  &p->f->records[i].data, &found, &old);
+		if (ret)
+			p->status = ret;
+		if (found && memcmp(&old, &p->f->records[i].data, sizeof(old)))
+			p->wrong++;
+	}
+	complete(&p->done);
+	return 0;
+}
+
+/*
+ * Making the copy's dm-bufio client fails (a fault hook stands in for the
+ * allocation of its buffers failing): nothing changes, the old device
+ * stays in use and answers, and a later attempt moves the index.
+ */
+static void index_move_keeps_storage_when_client_fails(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 2, 3 * per_chapter);
+	struct ddi_test_disk *copy = ddi_test_disk_open(test, TEST_DISK + 1, TEST_DISK_BYTES);
+	struct ddi_index_storage *storage = NULL;
+	struct block_device *before = f->index->volume->bdev;
+	struct dm_bufio_client *client = f->index->volume->client;
+
+	post_all(test, f, 0, 2 * per_chapter, false);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	ddi_test_disk_copy(copy, f->disk, TEST_DISK_BYTES);
+
+	WRITE_ONCE(ddi_volume_fail_next_storage, true);
+	KUNIT_EXPECT_EQ(test, -ENOMEM, ddi_index_open_storage(f->index, copy->bdev, &storage));
+	KUNIT_EXPECT_NULL(test, storage);
+	KUNIT_EXPECT_PTR_EQ(test, f->index->bdev, before);
+	KUNIT_EXPECT_PTR_EQ(test, f->index->volume->bdev, before);
+	KUNIT_EXPECT_PTR_EQ(test, f->index->volume->client, client);
+	/* Wipe the copy: an answer read from it would be missing. */
+	ddi_test_disk_zero(copy, 0, TEST_DISK_BYTES);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 2 * per_chapter), 2 * per_chapter);
+	post_all(test, f, 2 * per_chapter, per_chapter, false);
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_save(f->index));
+
+	/* The next try, with memory, moves the index, and it answers from there. */
+	ddi_test_disk_copy(copy, f->disk, TEST_DISK_BYTES);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open_storage(f->index, copy->bdev, &storage));
+	/* Prepared is not moved: the index still reads its own device. */
+	KUNIT_EXPECT_PTR_EQ(test, f->index->volume->client, client);
+	ddi_index_replace_storage(f->index, storage);
+	ddi_index_close_storage(storage);
+	KUNIT_EXPECT_PTR_EQ(test, f->index->bdev, copy->bdev);
+	ddi_test_disk_zero(f->disk, 0, TEST_DISK_BYTES);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+}
+
+/*
+ * Moving while a thread posts, closing chapters and queueing reads of
+ * pages the move drops from the cache: no request fails or is answered
+ * wrongly, and the chapters written before the first copy are found on
+ * the last device (chapters written after a copy was taken are not on it:
+ * this is no suspended device). With KASAN, a reader or the writer still using the
+ * old dm-bufio client would show here.
+ */
+static void index_moves_under_posts(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 2, 6 * per_chapter);
+	struct ddi_test_disk *disks[2] = {
+		f->disk, ddi_test_disk_open(test, TEST_DISK + 1, TEST_DISK_BYTES),
+	};
+	u64 bytes = f->index->layout.total_blocks * DDI_BLOCK_BYTES;
+	struct move_poster p = { .f = f, .first = 3 * per_chapter, .count = 3 * per_chapter };
+	struct ddi_index_stats stats;
+	struct task_struct *thread;
+	unsigned int moves = 0;
+	u64 open_vcn;
+
+	/* Records 0 .. 2 * per_chapter - 1 go into chapters on disk before any copy. */
+	post_all(test, f, 0, 2 * per_chapter, false);
+	ddi_index_get_stats(f->index, &stats);
+	open_vcn = stats.newest_vcn;
+	post_all(test, f, 2 * per_chapter, per_chapter, false);
+	ddi_chapter_writer_drain(f->index);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GT(test, stats.chapters_written, open_vcn);
+	init_completion(&p.done);
+	thread = kthread_run(move_poster_thread, &p, "ddi-test-poster");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	while (moves < 4 || (!completion_done(&p.done) && moves < 200)) {
+		struct ddi_test_disk *to = disks[(moves + 1) % 2];
+		struct ddi_index_storage *storage;
+
+		/* Copied at rest, as from a suspended device. */
+		mutex_lock(&f->index->save_mutex);
+		ddi_index_zones_pause(f->index);
+		ddi_test_disk_copy(to, disks[moves % 2], bytes);
+		ddi_index_zones_resume(f->index);
+		mutex_unlock(&f->index->save_mutex);
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_open_storage(f->index, to->bdev, &storage));
+		ddi_index_replace_storage(f->index, storage);
+		KUNIT_EXPECT_PTR_EQ(test, storage->bdev, disks[moves % 2]->bdev);
+		ddi_index_close_storage(storage);
+		moves++;
+	}
+	wait_for_completion(&p.done);
+	kunit_info(test, "%u moves while posting\n", moves);
+	KUNIT_EXPECT_EQ(test, p.status, 0);
+	KUNIT_EXPECT_EQ(test, p.wrong, 0U);
+	KUNIT_EXPECT_PTR_EQ(test, f->index->bdev, disks[moves % 2]->bdev);
+	/* The device left behind is wiped: answers come from the last one. */
+	ddi_test_disk_zero(disks[(moves + 1) % 2], 0, bytes);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 2 * per_chapter), 2 * per_chapter);
+}
+
+/*
+ * Memory a save or load takes: the lowest count of free pages seen at any
+ * block the save stream passes, below the count when it started. Per-CPU
+ * page lists are drained first, so that pages parked there do not hide
+ * what is taken from the free lists.
+ */
+static unsigned long stream_lowest_free;
+
+static void stream_sample_free(void)
+{
+	stream_lowest_free = min(stream_lowest_free,
+				 global_zone_page_state(NR_FREE_PAGES));
+}
+
+static void stop_stream_hook(void *arg)
+{
+	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
+}
+
+static unsigned long start_sampling(void)
+{
+	unsigned long free;
+
+	drain_all_pages(NULL);
+	free = global_zone_page_state(NR_FREE_PAGES);
+	stream_lowest_free = free;
+	WRITE_ONCE(ddi_save_stream_test_hook, stream_sample_free);
+	return free;
+}
+
+static u64 stop_sampling(unsigned long start)
+{
+	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
+	return start > stream_lowest_free ? (u64)(start - stream_lowest_free) << PAGE_SHIFT : 0;
+}
+
+enum {
+	BIG_DISK_BYTES = 56 << 20,
+	/*
+	 * What a save or load may take besides the index: the stream's 512 KiB
+	 * window, and slack for pages freed to the per-CPU lists, which the
+	 * free count misses until they are drained (about 1.3 MiB more on UML).
+	 */
+	STREAM_MEMORY_BOUND = 3 << 20,
+	SAMPLED_NAMES = 2000,
+	/*
+	 * The free count also moves with whatever the other CPU does: on
+	 * x86_64 -smp 2 one load measured 2.5 MiB where others took 1.7.
+	 * That noise only adds, while a copy of the state would take the
+	 * whole payload every time, so the least of a few tries is judged.
+	 */
+	STREAM_TRIES = 3,
+};
+
+/* The least memory any of STREAM_TRIES saves (or loads) took. */
+static int least_stream_memory(struct ddi_index *index, bool load, u64 open_vcn, u64 *took)
+{
+	unsigned long start;
+	int ret = 0, i;
+
+	*took = U64_MAX;
+	for (i = 0; i < STREAM_TRIES && !ret; i++) {
+		start = start_sampling();
+		ret = load ? ddi_index_state_load(index, open_vcn) : ddi_index_state_save(index);
+		*took = min(*took, stop_sampling(start));
+	}
+	return ret;
+}
+
+/*
+ * A volume index of several MiB is saved and loaded within a bound far
+ * below its size, and the loaded index answers as the saved one did.
+ * Before the save streamed, each took a copy of the whole payload.
+ */
+static void index_saves_large_state_in_bounded_memory(struct kunit *test)
+{
+	struct index_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct ddi_index_stats before, after;
+	struct ddi_name *sample;
+	struct ddi_save_header header;
+	u64 *sample_vcn, payload, took, vcn, open_vcn, puts, i;
+	bool *sample_found;
+	u32 per_chapter, differ = 0;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stop_stream_hook, NULL));
+	f->disk = ddi_test_disk_open(test, TEST_DISK, BIG_DISK_BYTES);
+	f->config = (struct ddi_index_config) {
+		.record_pages_per_chapter = 64,
+		.chapters_per_volume = 128,
+		.zone_count = 2,
+		.reader_count = 2,
+		.cache_chapters = 2,
+	};
+	ddi_test_seed(test, &f->rnd);
+	per_chapter = 64 * DDI_RECORDS_PER_PAGE;
+	f->record_count = 2 * per_chapter + 1000;
+	f->records = vmalloc(sizeof(*f->records) * f->record_count);
+	sample = kunit_kcalloc(test, SAMPLED_NAMES, sizeof(*sample), GFP_KERNEL);
+	sample_vcn = kunit_kcalloc(test, SAMPLED_NAMES, sizeof(*sample_vcn), GFP_KERNEL);
+	sample_found = kunit_kcalloc(test, SAMPLED_NAMES, sizeof(*sample_found), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->records);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, f->records));
+	KUNIT_ASSERT_TRUE(test, sample && sample_vcn && sample_found);
+	ddi_test_random_records(&f->rnd, f->records, f->record_count);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, f));
+	post_all(test, f, 0, f->record_count, false);
+
+	/* Fill the volume index well past what the posts put there. */
+	mutex_lock(&f->index->save_mutex);
+	ddi_index_zones_pause(f->index);
+	open_vcn = f->index->zones[0]->open_vcn;
+	puts = f->index->geo.records_per_volume / 2;
+	for (i = 0; i < puts; i++) {
+		struct ddi_name name;
+
+		prandom_bytes_state(&f->rnd, name.bytes, sizeof(name.bytes));
+		/* A name sharing a posted name's tag would take over its entry. */
+		if (!ddi_volume_index_lookup(f->index->volume_index, &name, &vcn))
+			ddi_volume_index_put(f->index->volume_index, &name, open_vcn);
+		if (i % (puts / (SAMPLED_NAMES / 2)) == 0 && i / (puts / (SAMPLED_NAMES / 2)) <
+		    SAMPLED_NAMES / 2)
+			sample[i / (puts / (SAMPLED_NAMES / 2))] = name;
+	}
+	/* Half the sample was put, half never was. */
+	for (i = SAMPLED_NAMES / 2; i < SAMPLED_NAMES; i++)
+		prandom_bytes_state(&f->rnd, sample[i].bytes, sizeof(sample[i].bytes));
+	for (i = 0; i < SAMPLED_NAMES; i++)
+		sample_found[i] = ddi_volume_index_lookup(f->index->volume_index, &sample[i],
+							  &sample_vcn[i]);
+	ddi_index_get_stats(f->index, &before);
+
+	/* Two saves first, so that the RAM disk has pages for both slots. */
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index));
+	ret = least_stream_memory(f->index, false, 0, &took);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_save_header(f->disk->bdev, &f->index->layout,
+							     f->index->layout_save_slot,
+							     &header));
+	payload = ddi_save_payload_bytes(&header);
+	kunit_info(test, "payload %llu bytes; save took %llu bytes\n", payload, took);
+	/* A copy of the state, as saves used to make, must break the bound. */
+	KUNIT_EXPECT_GE(test, payload, (u64)STREAM_MEMORY_BOUND + (1 << 20));
+	KUNIT_EXPECT_LE(test, took, (u64)STREAM_MEMORY_BOUND);
+
+	ret = least_stream_memory(f->index, true, open_vcn, &took);
+	kunit_info(test, "load took %llu bytes\n", took);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_LE(test, took, (u64)STREAM_MEMORY_BOUND);
+
+	for (i = 0; i < SAMPLED_NAMES; i++) {
+		bool found = ddi_volume_index_lookup(f->index->volume_index, &sample[i], &vcn);
+
+		if (found != sample_found[i] || (found && vcn != sample_vcn[i]))
+			differ++;
+	}
+	KUNIT_EXPECT_EQ(test, differ, 0U);
+	ddi_index_get_stats(f->index, &after);
+	KUNIT_EXPECT_EQ(test, after.entries, before.entries);
+	ddi_index_zones_resume(f->index);
+	mutex_unlock(&f->index->save_mutex);
+
+	/* A close and an open load it once more, and every posted name is there. */
+	ddi_index_close(f->index);
+	f->index = NULL;
+	reopen(test, f);
+	KUNIT_EXPECT_NE(test, f->index->layout_save_sequence, 0ULL);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, f->record_count), f->record_count);
+}
+
+/*
+ * Inconsistent saved state with good checksums: the zones are paused, the
+ * state is bent by @craft, saved as it is, and the index dropped. The
+ * open must refuse the save and rebuild (layout_save_sequence stays 0
+ * unless a save loads), keep every name of the closed chapters, and go on
+ * learning new names.
+ */
+static void expect_crafted_save_rebuilt(struct kunit *test,
+					void (*craft)(struct kunit *test, struct ddi_index *index))
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 2, 6 * per_chapter);
+	struct ddi_index_stats stats;
+	u32 closed, later = 3 * per_chapter, fresh = 2 * per_chapter;
+
+	post_all(test, f, 0, later, false);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GE(test, stats.chapters_written, 2ULL);
+	/* Records of chapters surely written: a chapter closes when one zone fills. */
+	closed = count_found(test, f, 0, later);
+	mutex_lock(&f->index->save_mutex);
+	ddi_index_zones_pause(f->index);
+	craft(test, f->index);
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index));
+	ddi_index_zones_resume(f->index);
+	mutex_unlock(&f->index->save_mutex);
+	crash(f);
+
+	reopen(test, f);
+	KUNIT_EXPECT_EQ_MSG(test, f->index->layout_save_sequence, 0ULL,
+			    "the crafted save was loaded");
+	KUNIT_EXPECT_GE(test, count_found(test, f, 0, later),
+			min_t(u32, closed, (u32)stats.chapters_written * per_chapter / 2));
+	/* It learns: names posted now are found once their chapters close. */
+	post_all(test, f, later, fresh, false);
+	KUNIT_EXPECT_EQ(test, count_found(test, f, later, fresh), fresh);
+}
+
+static void craft_window_end(struct kunit *test, struct ddi_index *index)
+{
+	u64 open = index->zones[0]->open_vcn;
+	unsigned int z;
+
+	for (z = 0; z < index->zone_count; z++)
+		ddi_volume_index_set_window(index->volume_index, z, open + 4,
+					    open + TEST_CHAPTERS + 3);
+}
+
+static void craft_full_zone(struct kunit *test, struct ddi_index *index)
+{
+	struct ddi_open_chapter_zone *open = index->zones[0]->open;
+	struct rnd_state rnd;
+	bool full = false;
+
+	prandom_seed_state(&rnd, 42);
+	while (!full) {
+		struct ddi_name name;
+		struct ddi_data data = {};
+
+		prandom_bytes_state(&rnd, name.bytes, sizeof(name.bytes));
+		if (ddi_volume_index_zone_of(&name, index->zone_count) != 0)
+			continue;
+		KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_zone_put(open, &name, &data, &full));
+	}
+}
+
+static void craft_page_map_ahead(struct kunit *test, struct ddi_index *index)
+{
+	index->volume->page_map->last_update = index->zones[0]->open_vcn + 7;
+}
+
+/* A volume index window that ends past the open chapter refuses every put. */
+static void index_refuses_saved_window_past_open_chapter(struct kunit *test)
+{
+	expect_crafted_save_rebuilt(test, craft_window_end);
+}
+
+/* A zone loaded full would drop every new name and never close its chapter. */
+static void index_refuses_saved_full_zone(struct kunit *test)
+{
+	expect_crafted_save_rebuilt(test, craft_full_zone);
+}
+
+static void index_refuses_saved_page_map_ahead(struct kunit *test)
+{
+	expect_crafted_save_rebuilt(test, craft_page_map_ahead);
+}
+
+/*
+ * A save whose chapter numbers are near 2^63 is refused: the chapter
+ * writer compares them as s64. Loaded straight, with the volume said to
+ * be at that chapter, as no volume of a test is.
+ */
+static void index_refuses_saved_chapter_near_2_63(struct kunit *test)
+{
+	struct index_fixture *f = make_fixture(test, 2, 100);
+	u64 huge = (1ULL << 63) - 2;
+	unsigned int z;
+
+	post_all(test, f, 0, 100, false);
+	mutex_lock(&f->index->save_mutex);
+	ddi_index_zones_pause(f->index);
+	for (z = 0; z < f->index->zone_count; z++) {
+		f->index->zones[z]->open_vcn = huge;
+		ddi_volume_index_set_window(f->index->volume_index, z, huge - 3, huge);
+	}
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ddi_index_state_load(f->index, huge));
+	ddi_index_zones_resume(f->index);
+	mutex_unlock(&f->index->save_mutex);
+	crash(f);
+}
+
+/*
+ * A header whose sections claim other sizes than this index's shape takes
+ * (here: the whole slot, valid header checksum) is refused before
+ * anything is read, and its sizes allocate nothing.
+ */
+static void index_refuses_save_header_of_other_sizes(struct kunit *test)
+{
+	struct index_fixture *f = make_fixture(test, 2, 100);
+	struct ddi_index_layout layout;
+	struct ddi_save_header header;
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	unsigned int slot;
+	unsigned long start;
+	u64 took;
+	u8 *block;
+
+	post_all(test, f, 0, 100, false);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	layout = f->index->layout;
+	slot = f->index->layout_save_slot;
+	crash(f);
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_save_header(f->disk->bdev, &layout, slot,
+							     &header));
+	/* Grow the page map section to fill the slot, and fix the header's crc. */
+	client = dm_bufio_client_create(f->disk->bdev, DDI_BLOCK_BYTES, 1, 0, NULL,
+					NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	block = dm_bufio_read(client, 1 + slot * layout.save_slot_blocks, &buffer);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
+	put_unaligned_le64((layout.save_slot_blocks - 1) * DDI_BLOCK_BYTES -
+			   header.section_bytes[1] - header.section_bytes[2], block + 32);
+	put_unaligned_le32(crc32_le(~0, block, DDI_BLOCK_BYTES - 4),
+			   block + DDI_BLOCK_BYTES - 4);
+	dm_bufio_mark_buffer_dirty(buffer);
+	dm_bufio_release(buffer);
+	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_save_header(f->disk->bdev, &layout, slot,
+							     &header));
+
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stop_stream_hook, NULL));
+	start = start_sampling();
+	reopen(test, f);
+	took = stop_sampling(start);
+	KUNIT_EXPECT_EQ(test, f->index->layout_save_sequence, 0ULL);
+	/* Nothing of the slot was streamed: the hook never ran. */
+	KUNIT_EXPECT_EQ(test, took, 0ULL);
 }
 
 static struct kunit_case index_cases[] = {
@@ -573,16 +1539,34 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_saves_and_loads),
 	KUNIT_CASE(index_rebuilds_after_crash),
 	KUNIT_CASE(index_falls_back_to_rebuild_on_damaged_save),
+	KUNIT_CASE(index_keeps_save_over_damaged_newest_chapter),
+	KUNIT_CASE(index_loads_over_a_damaged_page_in_every_chapter),
+	KUNIT_CASE(index_rebuild_skips_pages_not_chapters),
+	KUNIT_CASE(index_rebuild_counts_lost_oldest_chapters),
+	KUNIT_CASE(index_rebuild_repairs_damaged_index_pages),
 	KUNIT_CASE(index_replaces_storage),
 	KUNIT_CASE(index_torn_save_keeps_previous),
 	KUNIT_CASE(index_refuses_foreign_device),
+	KUNIT_CASE(index_refuses_crafted_superblock),
+	KUNIT_CASE(index_read_error_does_not_format),
+	KUNIT_CASE(index_stops_writing_after_a_failed_chapter),
+	KUNIT_CASE(index_open_says_what_it_opened),
+	KUNIT_CASE(index_format_recovers_damaged_index),
 	KUNIT_CASE(index_device_size_is_exact),
 	KUNIT_CASE(index_matches_model),
+	KUNIT_CASE(index_move_keeps_storage_when_client_fails),
+	KUNIT_CASE(index_moves_under_posts),
+	KUNIT_CASE(index_saves_large_state_in_bounded_memory),
+	KUNIT_CASE(index_refuses_saved_window_past_open_chapter),
+	KUNIT_CASE(index_refuses_saved_full_zone),
+	KUNIT_CASE(index_refuses_saved_page_map_ahead),
+	KUNIT_CASE(index_refuses_saved_chapter_near_2_63),
+	KUNIT_CASE(index_refuses_save_header_of_other_sizes),
 	{}
 };
 
 static struct kunit_suite index_suite = {
-	.name = "ddi-index",
+	.name = "dm_dedup_index_index",
 	.test_cases = index_cases,
 };
 

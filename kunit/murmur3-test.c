@@ -110,7 +110,7 @@ static struct kunit_case murmur3_cases[] = {
 };
 
 static struct kunit_suite murmur3_suite = {
-	.name = "ddi-murmur3",
+	.name = "dm_dedup_index_murmur3",
 	.test_cases = murmur3_cases,
 };
 

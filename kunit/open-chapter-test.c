@@ -477,8 +477,8 @@ static void open_chapter_close_indexes_every_record_page(struct kunit *test)
 									  page + 1 == pages,
 									  &packed));
 		next += packed;
-		KUNIT_ASSERT_EQ(test, 0, ddi_index_page_init(&index_pages[page], geo, bytes,
-							     TEST_NONCE));
+		KUNIT_ASSERT_EQ(test, 0, ddi_chapter_index_page_init(&index_pages[page], geo, bytes,
+								     TEST_NONCE));
 		KUNIT_EXPECT_EQ(test, index_pages[page].vcn, 12345ULL);
 	}
 	first_list[pages] = next;
@@ -487,14 +487,15 @@ static void open_chapter_close_indexes_every_record_page(struct kunit *test)
 
 	for (i = 0; i < c->count; i++) {
 		const struct ddi_name *name = &c->records[i].name;
-		u32 list = ddi_name_to_delta_list(geo, name);
+		u32 list = ddi_geometry_delta_list(geo, name);
 		u32 record_page;
 
 		page = 0;
 		while (first_list[page + 1] <= list)
 			page++;
-		KUNIT_ASSERT_EQ(test, 0, ddi_index_page_search(&index_pages[page], geo, name,
-							       &record_page));
+		KUNIT_ASSERT_EQ(test, 0, ddi_chapter_index_page_search(&index_pages[page], geo,
+								       name,
+								       &record_page));
 		if (record_page != i / geo->records_per_page)
 			wrong++;
 	}
@@ -805,7 +806,7 @@ static struct kunit_case open_chapter_cases[] = {
 };
 
 static struct kunit_suite open_chapter_suite = {
-	.name = "ddi-open-chapter",
+	.name = "dm_dedup_index_open_chapter",
 	.test_cases = open_chapter_cases,
 };
 

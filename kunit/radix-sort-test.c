@@ -244,7 +244,7 @@ static struct kunit_case radix_sort_cases[] = {
 };
 
 static struct kunit_suite radix_sort_suite = {
-	.name = "ddi-radix-sort",
+	.name = "dm_dedup_index_radix_sort",
 	.test_cases = radix_sort_cases,
 };
 

@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "target-config.h"
+#include "target.h"
 
 KUNIT_DEFINE_ACTION_WRAPPER(argv_free_action, argv_free, char **);
 
@@ -40,6 +41,7 @@ static void expect_config_eq(struct kunit *test, const struct ddi_target_config 
 	KUNIT_EXPECT_EQ(test, got->zones, want->zones);
 	KUNIT_EXPECT_EQ(test, got->readers, want->readers);
 	KUNIT_EXPECT_EQ(test, got->cache_chapters, want->cache_chapters);
+	KUNIT_EXPECT_EQ(test, got->post_memory_kib, want->post_memory_kib);
 	KUNIT_EXPECT_EQ(test, got->verify, want->verify);
 	KUNIT_EXPECT_EQ(test, got->format, want->format);
 }
@@ -53,6 +55,7 @@ static void config_defaults(struct kunit *test)
 		.zones = 1,
 		.readers = 2,
 		.cache_chapters = 7,
+		.post_memory_kib = 4096,
 	};
 	char *error = NULL;
 
@@ -74,11 +77,17 @@ struct good_line {
 	unsigned int cache_chapters;
 	bool verify;
 	bool format;
+	/* 0 for the default. */
+	unsigned int post_memory_kib;
 };
 
 #define GOOD(args, mem, z, r, cc, v, f)						\
 	{ .line = "/dev/a /dev/b " args, .memory_mib = mem, .zones = z,		\
 	  .readers = r, .cache_chapters = cc, .verify = v, .format = f }
+
+#define GOOD_POSTS(args, kib)							\
+	{ .line = "/dev/a /dev/b " args, .memory_mib = 256, .zones = 1,		\
+	  .readers = 2, .cache_chapters = 7, .post_memory_kib = kib }
 
 static const struct good_line good_lines[] = {
 	GOOD("2 memory 256", 256, 1, 2, 7, false, false),
@@ -99,6 +108,10 @@ static const struct good_line good_lines[] = {
 	GOOD("3 format readers 3", 256, 1, 3, 7, false, true),
 	GOOD("10 verify cache_chapters 64 format readers 8 zones 2 memory 512",
 	     512, 2, 8, 64, true, true),
+	GOOD_POSTS("2 post_memory_kib 64", 64),
+	GOOD_POSTS("2 post_memory_kib 4096", 4096),
+	GOOD_POSTS("2 post_memory_kib 1048576", 1048576),
+	GOOD_POSTS("2 post_memory_kib 300", 300),
 };
 
 static void good_line_desc(const struct good_line *good, char *desc)
@@ -117,6 +130,7 @@ static void want_from_good(const struct good_line *good, struct ddi_target_confi
 		.zones = good->zones,
 		.readers = good->readers,
 		.cache_chapters = good->cache_chapters,
+		.post_memory_kib = good->post_memory_kib ?: DDI_DEFAULT_POST_MEMORY_KIB,
 		.verify = good->verify,
 		.format = good->format,
 	};
@@ -187,7 +201,7 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "15 zones 2 readers 3 verify format a b c d e f g h i",
+	{ DEVS "17 zones 2 readers 3 verify format a b c d e f g h i j k",
 	  "more feature arguments than there are options" },
 	/* An explicit volume shape. */
 	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
@@ -238,6 +252,17 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "2 cache_chapters 0", "cache_chapters must be 1..1024" },
 	{ DEVS "2 cache_chapters 1025", "cache_chapters must be 1..1024" },
 	{ DEVS "2 cache_chapters many", "cache_chapters value is not a number" },
+	/* post_memory_kib */
+	{ DEVS "1 post_memory_kib", "post_memory_kib needs a value" },
+	{ DEVS "2 post_memory_kib verify", "post_memory_kib needs a value" },
+	{ DEVS "2 post_memory_kib 0", "post_memory_kib must be 64..1048576" },
+	{ DEVS "2 post_memory_kib 63", "post_memory_kib must be 64..1048576" },
+	{ DEVS "2 post_memory_kib 1048577", "post_memory_kib must be 64..1048576" },
+	{ DEVS "2 post_memory_kib 4294967296", "post_memory_kib must be 64..1048576" },
+	{ DEVS "2 post_memory_kib 4M", "post_memory_kib value is not a number" },
+	{ DEVS "2 post_memory_kib -1", "post_memory_kib value is not a number" },
+	{ DEVS "4 post_memory_kib 64 post_memory_kib 64",
+	  "post_memory_kib given more than once" },
 	/* Options given twice. */
 	{ DEVS "4 memory 512 memory 512", "memory given more than once" },
 	{ DEVS "4 zones 2 zones 3", "zones given more than once" },
@@ -290,6 +315,11 @@ static void config_formats_canonically(struct kunit *test)
 	config.readers = 5;
 	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
 	KUNIT_EXPECT_STREQ(test, line, "254:0 254:16 6 readers 5 cache_chapters 9 verify format");
+
+	config.post_memory_kib = 512;
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line,
+			   "254:0 254:16 8 readers 5 cache_chapters 9 post_memory_kib 512 verify format");
 }
 
 /* A volume shaped explicitly parses, prints back and parses the same. */
@@ -326,6 +356,77 @@ static void config_format_reports_short_buffer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, strncmp(line, "/dev/mapper/a-l", sizeof(line) - 1));
 }
 
+/*
+ * The ratio is written / (written - duplicates), truncated to two
+ * decimals, and right at the edges: nothing written, every block a
+ * duplicate, and counts whose product with 100 does not fit in 64 bits.
+ */
+static void ratio_edges(struct kunit *test)
+{
+	static const struct {
+		u64 written;
+		u64 duplicates;
+		const char *ratio;
+	} cases[] = {
+		{ 0, 0, "1.00" },
+		{ 1, 0, "1.00" },
+		{ 3, 1, "1.50" },
+		{ 100, 50, "2.00" },
+		{ 2097, 595, "1.39" },
+		{ 14024, 14023, "14024.00" },
+		/* Every block written was already stored: nothing to store. */
+		{ 14024, 14024, "inf" },
+		{ 1, 1, "inf" },
+		/* Not seen in a consistent read, but never a wrapped count. */
+		{ 5, 7, "inf" },
+		{ U64_MAX, 0, "1.00" },
+		{ U64_MAX, U64_MAX / 2, "1.99" },
+		{ U64_MAX / 10, U64_MAX / 20, "1.99" },
+		{ U64_MAX / 10 * 2, U64_MAX / 10, "2.00" },
+	};
+	char buf[24];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int length = ddi_target_status_ratio(cases[i].written, cases[i].duplicates, buf,
+					      sizeof(buf));
+
+		KUNIT_EXPECT_STREQ_MSG(test, buf, cases[i].ratio, "%llu written, %llu duplicates",
+				       cases[i].written, cases[i].duplicates);
+		KUNIT_EXPECT_EQ(test, length, (int)strlen(buf));
+	}
+}
+
+/*
+ * What a write charges against post_memory_kib is what the documentation
+ * says: one small allocation for a block, under 256 bytes a block (170
+ * without lock debugging) but for the rounding of the last allocation,
+ * growing with the blocks and never shrinking.
+ */
+static void posts_bytes_as_documented(struct kunit *test)
+{
+	size_t previous = ddi_target_io_posts_bytes(1);
+	u32 blocks;
+
+	KUNIT_EXPECT_LE(test, previous, (size_t)256);
+	for (blocks = 2; blocks <= 4096; blocks++) {
+		size_t bytes = ddi_target_io_posts_bytes(blocks);
+
+		/* A last, partly filled allocation may round up by up to 4 KiB. */
+		size_t most = (size_t)blocks * 256 + SZ_4K;
+
+		KUNIT_EXPECT_GE(test, bytes, previous);
+		KUNIT_EXPECT_LE_MSG(test, bytes, most, "%u blocks", blocks);
+		KUNIT_EXPECT_GE(test, bytes, (size_t)blocks * 128);
+		if (bytes < previous || bytes > most)
+			break;
+		previous = bytes;
+	}
+	/* The default bound holds the posts of 64 writes of 1 MiB at least. */
+	KUNIT_EXPECT_GE(test, DDI_DEFAULT_POST_MEMORY_KIB * SZ_1K / ddi_target_io_posts_bytes(256),
+			(size_t)64);
+}
+
 static struct kunit_case target_config_cases[] = {
 	KUNIT_CASE(config_defaults),
 	KUNIT_CASE_PARAM(config_parses_good_line, good_line_gen_params),
@@ -334,11 +435,13 @@ static struct kunit_case target_config_cases[] = {
 	KUNIT_CASE(config_formats_canonically),
 	KUNIT_CASE(config_format_reports_short_buffer),
 	KUNIT_CASE(config_explicit_shape_round_trips),
+	KUNIT_CASE(ratio_edges),
+	KUNIT_CASE(posts_bytes_as_documented),
 	{}
 };
 
 static struct kunit_suite target_config_suite = {
-	.name = "ddi-target-config",
+	.name = "dm_dedup_index_target_config",
 	.test_cases = target_config_cases,
 };
 

@@ -5,6 +5,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/crc32.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/prandom.h>
@@ -12,7 +13,7 @@
 #include <linux/vmalloc.h>
 
 #include "test-util.h"
-#include "volume-index.h"
+#include "volume-index-table.h"
 
 struct vi_fixture {
 	struct ddi_geometry geo;
@@ -597,6 +598,53 @@ static void vi_load_refuses_damage(struct kunit *test)
 	}
 }
 
+/* Set the u32 at @offset of a one-zone save and fix the zone's crc. */
+static void vi_patch_le32(u8 *buf, size_t size, size_t offset, u32 value)
+{
+	size_t part = size - 40;
+
+	put_unaligned_le32(value, buf + offset);
+	put_unaligned_le32(crc32_le(~0, buf + 40, part - 4), buf + size - 4);
+}
+
+static void vi_patch_le64(u8 *buf, size_t size, size_t offset, u64 value)
+{
+	size_t part = size - 40;
+
+	put_unaligned_le64(value, buf + offset);
+	put_unaligned_le32(crc32_le(~0, buf + 40, part - 4), buf + size - 4);
+}
+
+/*
+ * Contents no put can leave, with good checksums: an entry without a tag,
+ * a collision slot of a chapter past the window's newest. Both are refused.
+ */
+static void vi_load_refuses_impossible_contents(struct kunit *test)
+{
+	struct vi_fixture *f = vi_test_setup(test, 2, 32, 1);
+	struct ddi_volume_index *copy = vi_test_create(test, &f->geo, 1);
+	size_t size = ddi_volume_index_save_size(f->vi);
+	/* Index header, zone header, then the table slots and the collision slots. */
+	size_t slots = 40 + 72;
+	size_t collisions = slots + ddi_vi_slot_count(f->vi) * sizeof(u32);
+	u8 *buf = vi_test_vmalloc(test, size), *bad = vi_test_vmalloc(test, size);
+
+	vi_fill_window(test, f, 1, 200, 31);
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_save(f->vi, buf, size));
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_load(copy, buf, size));
+
+	memcpy(bad, buf, size);
+	vi_patch_le32(bad, size, slots + 4 * 5, 3);
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_index_load(copy, bad, size));
+	memcpy(bad, buf, size);
+	vi_patch_le64(bad, size, collisions + 16, 32);
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_index_load(copy, bad, size));
+	/* The newest chapter itself is fine. */
+	memcpy(bad, buf, size);
+	vi_patch_le64(bad, size, collisions + 16, 31);
+	KUNIT_EXPECT_EQ(test, 0, ddi_volume_index_load(copy, bad, size));
+}
+
 static void vi_geometry_sizes(struct kunit *test)
 {
 	static const u32 shapes[][3] = {
@@ -653,12 +701,13 @@ static struct kunit_case volume_index_cases[] = {
 	KUNIT_CASE(vi_collision_keeps_both),
 	KUNIT_CASE(vi_save_load_round_trip),
 	KUNIT_CASE(vi_load_refuses_damage),
+	KUNIT_CASE(vi_load_refuses_impossible_contents),
 	KUNIT_CASE(vi_geometry_sizes),
 	{}
 };
 
 static struct kunit_suite volume_index_suite = {
-	.name = "ddi-volume-index",
+	.name = "dm_dedup_index_volume_index",
 	.test_cases = volume_index_cases,
 };
 

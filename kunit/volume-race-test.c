@@ -203,7 +203,7 @@ static void race_zones_readers_and_forgetting(struct kunit *test)
 	}
 
 	/* Forget chapters at random while the zones search them. */
-	prandom_seed_state(&rnd, get_random_u64());
+	ddi_test_seed(test, &rnd);
 	while (atomic_read(&race->zones_done) < race->zone_count) {
 		ddi_volume_forget_chapter(race->volume, prandom_u32_state(&rnd) % race->chapters);
 		forgets++;
@@ -273,7 +273,7 @@ static void race_full_read_queue_waits_then_drains(struct kunit *test)
 	init_completion(&filler->done);
 
 	/* With no reader running, every distinct page takes a queue entry. */
-	ddi_volume_stop_readers(race->volume);
+	ddi_volume_readers_stop(race->volume);
 	task = kthread_run(filler_fn, filler, "ddi-test-filler");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 
@@ -284,7 +284,7 @@ static void race_full_read_queue_waits_then_drains(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, DDI_READ_QUEUE_SIZE - 1, atomic_read(&filler->queued));
 	KUNIT_EXPECT_FALSE(test, completion_done(&filler->done));
 
-	KUNIT_ASSERT_EQ(test, 0, ddi_volume_start_readers(race->volume));
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_readers_start(race->volume));
 	wait_for_completion(&filler->done);
 	KUNIT_EXPECT_EQ(test, filler->count, (u32)atomic_read(&filler->queued));
 
@@ -317,7 +317,7 @@ static void race_forgotten_queued_reads_requeue_unread(struct kunit *test)
 
 	requests = kunit_kcalloc(test, count, sizeof(*requests), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, requests);
-	ddi_volume_stop_readers(race->volume);
+	ddi_volume_readers_stop(race->volume);
 
 	/* Two requests for each record page of chapter 3: one entry per page. */
 	for (i = 0; i < count; i++) {
@@ -334,7 +334,7 @@ static void race_forgotten_queued_reads_requeue_unread(struct kunit *test)
 			race->volume->cache.read_queue_last);
 
 	ddi_volume_forget_chapter(race->volume, 3);
-	KUNIT_ASSERT_EQ(test, 0, ddi_volume_start_readers(race->volume));
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_readers_start(race->volume));
 	while (back < count) {
 		wait_event(race->zones[0].wait, !list_empty_careful(&race->zones[0].requeued));
 		while ((tr = ddi_test_zone_pop(&race->zones[0]))) {
@@ -361,15 +361,268 @@ static void race_forgotten_queued_reads_requeue_unread(struct kunit *test)
 			atomic_read(&race->errors));
 }
 
+/*
+ * Rewriting the oldest chapter while zones search it. Records are made
+ * from (seed, vcn, record) alone, so any thread can tell what a chapter
+ * holds without sharing a buffer with the writer.
+ */
+enum {
+	REWRITE_CHAPTERS = 3,
+	REWRITE_SEARCHERS = 2,
+	REWRITE_ITERATIONS = 1000,
+	/* The verifying (writing) thread searches as this zone. */
+	REWRITE_CHECK_ZONE = REWRITE_SEARCHERS,
+};
+
+struct rewrite {
+	struct race *race;
+	u64 seed;
+	/* The chapter the searchers look in: the next one to be overwritten. */
+	u64 target;
+	bool stop;
+	atomic_t searches;
+	atomic_t found;
+	atomic_t wrong;
+	atomic_t errors;
+	atomic_t queued;
+};
+
+struct rewrite_request {
+	struct ddi_test_request tr;
+	struct ddi_data expected;
+	bool busy;
+};
+
+struct searcher {
+	struct rewrite *rw;
+	unsigned int zone;
+	struct completion done;
+};
+
+static void rewrite_record(const struct rewrite *rw, u64 vcn, u32 i, struct ddi_record *record)
+{
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, rw->seed + vcn * rw->race->geo.records_per_chapter + i);
+	ddi_test_random_records(&rnd, record, 1);
+}
+
+static void rewrite_chapter(struct kunit *test, struct rewrite *rw,
+			    struct ddi_open_chapter_index *oci, struct ddi_record *records,
+			    u64 vcn)
+{
+	const struct ddi_geometry *geo = &rw->race->geo;
+	u32 i;
+
+	ddi_open_chapter_index_reset(oci, vcn);
+	for (i = 0; i < geo->records_per_chapter; i++) {
+		rewrite_record(rw, vcn, i, &records[i]);
+		KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_index_put(oci, &records[i].name,
+								    i / geo->records_per_page));
+	}
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_write_chapter(rw->race->volume, oci, records,
+							  geo->records_per_chapter));
+}
+
+static void rewrite_done(struct rewrite *rw, struct rewrite_request *rr)
+{
+	const struct ddi_request *request = &rr->tr.request;
+
+	atomic_inc(&rw->searches);
+	if (request->status)
+		atomic_inc(&rw->errors);
+	else if (request->found && memcmp(&request->old_data, &rr->expected,
+					  sizeof(rr->expected)))
+		atomic_inc(&rw->wrong);
+	else if (request->found)
+		atomic_inc(&rw->found);
+	rr->busy = false;
+}
+
+/*
+ * A zone that keeps IN_FLIGHT searches of the target chapter going and,
+ * unlike the index's zones, searches again every request handed back, in
+ * or out of the window: the volume alone must keep a chapter being
+ * overwritten out of the cache.
+ */
+static int rewrite_searcher_fn(void *arg)
+{
+	struct searcher *s = arg;
+	struct rewrite *rw = s->rw;
+	struct race *race = rw->race;
+	struct ddi_test_zone *zone = &race->zones[s->zone];
+	u32 per_chapter = race->geo.records_per_chapter;
+	struct rewrite_request *slots;
+	struct ddi_test_request *tr;
+	struct rnd_state rnd;
+	unsigned int busy = 0, i;
+
+	slots = kcalloc(IN_FLIGHT, sizeof(*slots), GFP_KERNEL);
+	if (!slots) {
+		atomic_inc(&rw->errors);
+		goto out;
+	}
+	prandom_seed_state(&rnd, rw->seed ^ s->zone);
+	for (;;) {
+		bool stop = READ_ONCE(rw->stop);
+
+		for (i = 0; i < IN_FLIGHT && !stop; i++) {
+			struct rewrite_request *rr = &slots[i];
+			u64 vcn = READ_ONCE(rw->target);
+			u32 r = prandom_u32_state(&rnd) % per_chapter;
+			struct ddi_record record;
+
+			if (rr->busy)
+				continue;
+			rewrite_record(rw, vcn, r, &record);
+			ddi_test_request_init(&rr->tr, &record, r, vcn, s->zone);
+			rr->expected = record.data;
+			rr->busy = true;
+			busy++;
+			if (step(race, &rr->tr)) {
+				rewrite_done(rw, rr);
+				busy--;
+			} else {
+				atomic_inc(&rw->queued);
+			}
+		}
+		if (stop && busy == 0)
+			break;
+		/*
+		 * All answered from the cache: let the writer run (UML does
+		 * not preempt). Otherwise wait for a request to come back.
+		 */
+		if (busy == 0)
+			usleep_range(10, 20);
+		else
+			wait_event(zone->wait, !list_empty_careful(&zone->requeued));
+		while ((tr = ddi_test_zone_pop(zone))) {
+			struct rewrite_request *rr = container_of(tr, struct rewrite_request, tr);
+
+			if (step(race, tr)) {
+				rewrite_done(rw, rr);
+				busy--;
+			}
+		}
+	}
+	kfree(slots);
+out:
+	complete(&s->done);
+	return 0;
+}
+
+/* Search @vcn for its record @i as a zone would, waiting for the readers. */
+static int rewrite_search(struct rewrite *rw, u64 vcn, u32 i, bool *found)
+{
+	struct ddi_test_zone *zone = &rw->race->zones[REWRITE_CHECK_ZONE];
+	struct ddi_record record;
+	struct ddi_test_request tr;
+	int ret;
+
+	rewrite_record(rw, vcn, i, &record);
+	ddi_test_request_init(&tr, &record, i, vcn, REWRITE_CHECK_ZONE);
+	while ((ret = ddi_volume_search(rw->race->volume, &tr.request)) == DDI_QUEUED) {
+		wait_event(zone->wait, !list_empty_careful(&zone->requeued));
+		if (ddi_test_zone_pop(zone) != &tr)
+			return -EPROTO;
+		if (tr.request.status)
+			return tr.request.status;
+	}
+	*found = !ret && tr.request.found &&
+		 !memcmp(&tr.request.old_data, &record.data, sizeof(record.data));
+	return ret;
+}
+
+/* Give readers and zones a chance to run between forgetting and writing. */
+static void rewrite_pause(struct ddi_volume *volume)
+{
+	usleep_range(20, 40);
+}
+
+static void race_rewrite_oldest_while_searched(struct kunit *test)
+{
+	struct race *race = race_setup(test, 4, REWRITE_CHAPTERS, REWRITE_SEARCHERS + 1, 2, 2);
+	const struct ddi_geometry *geo = &race->geo;
+	struct ddi_open_chapter_index *oci;
+	struct ddi_volume_stats stats;
+	struct ddi_record *records;
+	struct searcher *searchers;
+	struct rewrite *rw;
+	u32 missed = 0, checked = 0, i;
+	unsigned int z;
+	u64 vcn;
+
+	rw = kunit_kzalloc(test, sizeof(*rw), GFP_KERNEL);
+	searchers = kunit_kcalloc(test, REWRITE_SEARCHERS, sizeof(*searchers), GFP_KERNEL);
+	records = kunit_kmalloc_array(test, geo->records_per_chapter, sizeof(*records),
+				      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rw);
+	KUNIT_ASSERT_NOT_NULL(test, searchers);
+	KUNIT_ASSERT_NOT_NULL(test, records);
+	KUNIT_ASSERT_EQ(test, 0, ddi_open_chapter_index_create(geo, &oci));
+	rw->race = race;
+	rw->seed = ddi_test_base_seed();
+	kunit_info(test, "record seed %llu (dm_dedup_index.test_seed)", rw->seed);
+
+	/* Chapters 0..2 again, made of records the searchers can recompute. */
+	for (vcn = 0; vcn < REWRITE_CHAPTERS; vcn++)
+		rewrite_chapter(test, rw, oci, records, vcn);
+	race->volume->write_pause_hook = rewrite_pause;
+
+	for (z = 0; z < REWRITE_SEARCHERS; z++) {
+		struct task_struct *task;
+
+		searchers[z].rw = rw;
+		searchers[z].zone = z;
+		init_completion(&searchers[z].done);
+		task = kthread_run(rewrite_searcher_fn, &searchers[z], "ddi-test-rw/%u", z);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+
+	for (vcn = REWRITE_CHAPTERS; vcn < REWRITE_CHAPTERS + REWRITE_ITERATIONS; vcn++) {
+		/* The searchers are on the chapter this write overwrites. */
+		rewrite_chapter(test, rw, oci, records, vcn);
+		WRITE_ONCE(rw->target, vcn + 1 - REWRITE_CHAPTERS);
+		/* One name of every record page and a few more of the new chapter. */
+		for (i = vcn % 7; i < geo->records_per_chapter; i += 7) {
+			bool found = false;
+
+			KUNIT_ASSERT_EQ(test, 0, rewrite_search(rw, vcn, i, &found));
+			checked++;
+			if (!found)
+				missed++;
+		}
+	}
+	WRITE_ONCE(rw->stop, true);
+	for (z = 0; z < REWRITE_SEARCHERS; z++) {
+		wake_up(&race->zones[z].wait);
+		wait_for_completion(&searchers[z].done);
+	}
+	ddi_open_chapter_index_free(oci);
+
+	ddi_volume_get_stats(race->volume, &stats);
+	kunit_info(test, "%d searches of the oldest chapter (%d queued, %d found), %u of %u new names missed, %llu corrupt pages, %llu cached pages overwritten",
+		   atomic_read(&rw->searches), atomic_read(&rw->queued), atomic_read(&rw->found),
+		   missed, checked, stats.corrupt_pages,
+		   atomic64_read(&race->volume->cached_pages_overwritten));
+	KUNIT_EXPECT_EQ(test, 0U, missed);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&rw->wrong));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&rw->errors));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats.corrupt_pages);
+	KUNIT_EXPECT_EQ(test, 0LL, atomic64_read(&race->volume->cached_pages_overwritten));
+	KUNIT_EXPECT_GT(test, atomic_read(&rw->queued), 0);
+}
+
 static struct kunit_case race_cases[] = {
 	KUNIT_CASE_SLOW(race_zones_readers_and_forgetting),
 	KUNIT_CASE_SLOW(race_full_read_queue_waits_then_drains),
 	KUNIT_CASE(race_forgotten_queued_reads_requeue_unread),
+	KUNIT_CASE_SLOW(race_rewrite_oldest_while_searched),
 	{}
 };
 
 static struct kunit_suite race_suite = {
-	.name = "ddi-volume-race",
+	.name = "dm_dedup_index_volume_race",
 	.test_cases = race_cases,
 };
 

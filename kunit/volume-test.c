@@ -216,7 +216,7 @@ static void volume_rejects_damaged_index_pages(struct kunit *test)
 
 	write_chapters(test, f, 3);
 	for (round = 0; round < 16; round++) {
-		u32 offset = prandom_u32_state(&f->rnd) % DDI_BYTES_PER_PAGE;
+		u32 offset = prandom_u32_state(&f->rnd) % DDI_BLOCK_BYTES;
 		u8 flip = 1 << (prandom_u32_state(&f->rnd) % 8);
 
 		ddi_test_poke_page(test, f->volume, page, offset, flip);
@@ -258,6 +258,51 @@ static void volume_rejects_damaged_record_pages(struct kunit *test)
 	}
 }
 
+/*
+ * A damaged page is read once: later lookups that need it are misses
+ * without a read, until its chapter is forgotten or rewritten.
+ */
+static void volume_remembers_damaged_pages(struct kunit *test)
+{
+	struct volume_fixture *f = setup(test, 4, 16, 2, 18);
+	u32 damaged = ddi_physical_page(&f->geo, 1, f->geo.index_pages_per_chapter);
+	struct ddi_volume_stats before, after;
+	struct ddi_test_request tr;
+	bool found = true;
+	u32 i;
+
+	write_chapters(test, f, 2);
+	ddi_test_poke_page(test, f->volume, damaged, 100, 0x40);
+	ddi_volume_forget_chapter(f->volume, 1);
+	/* A name on record page 1 brings the chapter's index pages in. */
+	expect_found(test, f, 1, f->geo.records_per_page);
+
+	ddi_volume_get_stats(f->volume, &before);
+	for (i = 0; i < 20; i++) {
+		const struct ddi_record *record = &chapter_records(f, 1)[i];
+
+		/* Zone lookups, then synchronous ones. */
+		ddi_test_request_init(&tr, record, i, 1, 0);
+		KUNIT_EXPECT_EQ(test, -EBADMSG, search_async(f, &tr));
+		KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_search_sync(f->volume, &record->name,
+								       1, &found, NULL));
+		KUNIT_EXPECT_FALSE(test, found);
+	}
+	ddi_volume_get_stats(f->volume, &after);
+	KUNIT_EXPECT_EQ(test, 1ULL, after.pages_read - before.pages_read);
+	KUNIT_EXPECT_EQ(test, 1ULL, after.corrupt_pages - before.corrupt_pages);
+	/* The other record pages are still there. */
+	expect_found(test, f, 1, 2 * f->geo.records_per_page);
+
+	/* Rewriting the chapter (vcn 17 is physical chapter 1) makes it good again. */
+	ddi_test_write_chapter(test, f->volume, 17, chapter_records(f, 17),
+			       f->geo.records_per_chapter);
+	for (i = 0; i < 20; i++)
+		expect_found(test, f, 17, i);
+	ddi_volume_get_stats(f->volume, &before);
+	KUNIT_EXPECT_EQ(test, after.corrupt_pages, before.corrupt_pages);
+}
+
 static void volume_rejects_foreign_nonce(struct kunit *test)
 {
 	struct volume_fixture *f = setup(test, 4, 16, 2, 2);
@@ -281,7 +326,7 @@ static void volume_reads_whole_chapter_index(struct kunit *test)
 {
 	struct volume_fixture *f = setup(test, 8, 16, 2, 2);
 	u8 *pages = kunit_kmalloc_array(test, f->geo.index_pages_per_chapter,
-					DDI_BYTES_PER_PAGE, GFP_KERNEL);
+					DDI_BLOCK_BYTES, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	write_chapters(test, f, 2);
@@ -295,12 +340,17 @@ static void volume_replaces_storage(struct kunit *test)
 {
 	struct volume_fixture *f = setup(test, 4, 16, 2, 3);
 	struct ddi_test_disk *copy = ddi_test_disk_open(test, 1, f->geo.bytes_per_volume);
+	struct ddi_volume_storage storage;
 	u32 i;
 	u64 vcn;
 
 	write_chapters(test, f, 3);
 	ddi_test_disk_copy(copy, f->disk, f->geo.bytes_per_volume);
-	KUNIT_ASSERT_EQ(test, 0, ddi_volume_replace_storage(f->volume, copy->bdev, 0));
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_open_storage(f->volume, copy->bdev, 0, &storage));
+	ddi_volume_replace_storage(f->volume, &storage);
+	/* What comes back is the old client, on the old disk. */
+	KUNIT_EXPECT_PTR_EQ(test, storage.bdev, f->disk->bdev);
+	ddi_volume_close_storage(&storage);
 	/* Only the copy holds the volume now. */
 	ddi_test_disk_zero(f->disk, 0, f->geo.bytes_per_volume);
 	for (vcn = 0; vcn < 3; vcn++)
@@ -335,6 +385,7 @@ static struct kunit_case volume_cases[] = {
 	KUNIT_CASE(volume_wrap_forgets_old_chapters),
 	KUNIT_CASE(volume_rejects_damaged_index_pages),
 	KUNIT_CASE(volume_rejects_damaged_record_pages),
+	KUNIT_CASE(volume_remembers_damaged_pages),
 	KUNIT_CASE(volume_rejects_foreign_nonce),
 	KUNIT_CASE(volume_reads_whole_chapter_index),
 	KUNIT_CASE(volume_replaces_storage),
@@ -343,7 +394,7 @@ static struct kunit_case volume_cases[] = {
 };
 
 static struct kunit_suite volume_suite = {
-	.name = "ddi-volume",
+	.name = "dm_dedup_index_volume",
 	.test_cases = volume_cases,
 };
 

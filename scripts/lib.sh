@@ -9,6 +9,18 @@ DDI_PINNED=$(grep -v '^#' "$DDI_TOP/scripts/kernel-version" | head -n 1)
 ddi_log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 ddi_die() { ddi_log "error: $*"; exit 1; }
 
+# Print the seed of the tests' random data, from DDI_SEED: a number
+# (default 1), or "random" for a new one.
+ddi_seed() {
+	local seed=${DDI_SEED:-1}
+
+	if [ "$seed" = random ]; then
+		seed=$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')
+	fi
+	[[ $seed =~ ^[0-9]+$ ]] || ddi_die "DDI_SEED must be a number or 'random', not '$seed'"
+	echo "$seed"
+}
+
 # Print the kernel version to use: the pinned one if the cache or the archive has
 # it, else the newest 6.12 deb12 build the archive serves.
 ddi_kernel_version() {

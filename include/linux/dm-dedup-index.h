@@ -15,6 +15,7 @@
 
 #define DDI_NAME_SIZE 16
 #define DDI_MAX_ZONES 16
+#define DDI_MAX_READERS 16
 #define DDI_DATA_SIZE 16
 
 /* A record name: 16 bytes of a good hash of the content being indexed. */
@@ -51,7 +52,10 @@ enum ddi_request_type {
 	DDI_POST,
 	/* Look the name up; a name found in an old chapter is refreshed. */
 	DDI_QUERY,
-	/* Look the name up and change nothing. */
+	/*
+	 * Look the name up, adding and refreshing no entry; expired entries
+	 * met on the way are freed, as by every lookup.
+	 */
 	DDI_QUERY_NO_UPDATE,
 	/* Set the name's data to new_data, whether or not it was known. */
 	DDI_UPDATE,
@@ -129,11 +133,16 @@ struct ddi_index_config {
  * @deletes: deletes that found their name.
  * @requests: requests of every kind completed.
  * @chapters_written: chapters closed and written since open.
+ * @chapters_failed: chapters closed but not written: the first failed
+ *	write, and every chapter after it (the device is not written again).
+ * @write_error: the errno of the first failed chapter write, or 0.
  * @newest_vcn: the open chapter's virtual chapter number.
  * @cache_hits: volume page cache hits.
  * @cache_misses: volume page cache misses.
  * @pages_read: volume pages read by the reader threads.
  * @corrupt_pages: volume pages refused as corrupt or foreign.
+ * @repaired_pages: damaged index pages made again from their chapter's
+ *	record pages by a rebuild.
  * @volume_index_bytes: memory of the volume index.
  */
 struct ddi_index_stats {
@@ -145,16 +154,20 @@ struct ddi_index_stats {
 	u64 deletes;
 	u64 requests;
 	u64 chapters_written;
+	u64 chapters_failed;
+	int write_error;
 	u64 newest_vcn;
 	u64 cache_hits;
 	u64 cache_misses;
 	u64 pages_read;
 	u64 corrupt_pages;
+	u64 repaired_pages;
 	u64 volume_index_bytes;
 };
 
 struct block_device;
 struct ddi_index;
+struct ddi_index_storage;
 
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
 		   struct ddi_index **index_ptr);
@@ -162,7 +175,10 @@ void ddi_index_close(struct ddi_index *index);
 void ddi_index_launch(struct ddi_index *index, struct ddi_request *request);
 void ddi_index_flush(struct ddi_index *index);
 int ddi_index_save(struct ddi_index *index);
-int ddi_index_replace_storage(struct ddi_index *index, struct block_device *bdev);
+int ddi_index_open_storage(struct ddi_index *index, struct block_device *bdev,
+			   struct ddi_index_storage **storage_ptr);
+void ddi_index_replace_storage(struct ddi_index *index, struct ddi_index_storage *storage);
+void ddi_index_close_storage(struct ddi_index_storage *storage);
 void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats);
 int ddi_index_device_bytes(const struct ddi_index_config *config, u64 *bytes);
 

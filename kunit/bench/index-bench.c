@@ -417,7 +417,7 @@ static struct kunit_case index_bench_cases[] = {
 };
 
 static struct kunit_suite index_bench_suite = {
-	.name = "ddi-bench-index",
+	.name = "dm_dedup_index_bench_index",
 	.test_cases = index_bench_cases,
 };
 

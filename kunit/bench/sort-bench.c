@@ -154,7 +154,7 @@ static struct kunit_case sort_bench_cases[] = {
 };
 
 static struct kunit_suite sort_bench_suite = {
-	.name = "ddi-bench-sort",
+	.name = "dm_dedup_index_bench_sort",
 	.test_cases = sort_bench_cases,
 };
 

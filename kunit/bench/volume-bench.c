@@ -250,7 +250,7 @@ static struct kunit_case volume_bench_cases[] = {
 };
 
 static struct kunit_suite volume_bench_suite = {
-	.name = "ddi-bench-volume",
+	.name = "dm_dedup_index_bench_volume",
 	.test_cases = volume_bench_cases,
 };
 

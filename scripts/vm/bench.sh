@@ -4,7 +4,7 @@
 # options) on the same disks, sequential and random, with 1 and 8 jobs; then
 # the share of known duplicates the index detects. Prints "DDI-BENCH" lines
 # for the host and asserts nothing about speed.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load

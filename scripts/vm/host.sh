@@ -5,6 +5,7 @@
 # set of sparse disk files. Needs scripts/lib.sh and ddi_paths first.
 
 # The kernel trouble that fails a test; scripts/vm/init looks for the same.
+# shellcheck disable=SC2034 # read by scripts/vm-test and scripts/vm-bench
 DDI_VM_BAD='WARNING:|BUG:|Oops|possible circular locking|INFO: possible|KASAN|UBSAN|hung_task|blocked for more than|general protection|Kernel panic'
 
 ddi_vm_check_tools() {
@@ -54,11 +55,14 @@ ddi_vm_root() {
 
 	ddi_vm_copy_program "$root" "$(command -v dmsetup)" /sbin/dmsetup
 
-	# The distro modules dm needs, dependencies first; virtio_blk gives the disks.
+	# The distro modules dm needs, dependencies first; virtio_blk gives the
+	# disks, dm-delay a slow index_dev for the backpressure test, dm-flakey
+	# an index_dev that fails writes.
 	loaded=" "
 	: >"$root/lib/ddi/load-order"
 	for module in kernel/drivers/block/virtio_blk kernel/drivers/md/dm-mod \
-		      kernel/drivers/md/dm-bufio; do
+		      kernel/drivers/md/dm-bufio kernel/drivers/md/dm-delay \
+		      kernel/drivers/md/dm-flakey; do
 		name=$(basename "$module")
 		xz -dc "$DDI_MODDIR/$module.ko.xz" >"$root/lib/ddi/$name.ko"
 		for dep in $(modinfo -F depends "$root/lib/ddi/$name.ko" | tr ',' ' '); do
@@ -129,9 +133,9 @@ ddi_vm_boot() {
 	done
 	drives+=(-drive "file=$tools,if=virtio,format=raw,readonly=on")
 	set +e
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 		-nographic -no-reboot -nic none -kernel "$DDI_VMLINUZ" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=5 $*" "${drives[@]}" </dev/null 2>&1 |
+		-append "console=ttyS0 panic=-1 quiet loglevel=5 watchdog_thresh=60 $*" "${drives[@]}" </dev/null 2>&1 |
 		tr -d '\r' | tee "$log" |
 		grep --line-buffered -a -E '^DDI-(START|RESULT|KERNEL|INIT|DONE|CRASH)'
 	rc=${PIPESTATUS[0]}

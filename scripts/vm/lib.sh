@@ -19,9 +19,22 @@ DDI_TOOLS=/dev/vde
 DM_DISABLE_UDEV=1
 export DM_DISABLE_UDEV
 
+# The seed of the test data, from the host (scripts/vm-test, DDI_SEED): all
+# data ddi_random makes and every number ddi_rand draws follow from it and
+# the test's name, so a failure shows again under the same seed.
+DDI_SEED=1
+read -r ddi_cmdline </proc/cmdline
+for ddi_arg in $ddi_cmdline; do
+	case $ddi_arg in
+	ddi.seed=*) DDI_SEED=${ddi_arg#ddi.seed=} ;;
+	esac
+done
+echo "data seed $DDI_SEED (DDI_SEED=$DDI_SEED scripts/vm-test --filter '${DDI_TEST%.boot*}' reproduces it)"
+
 # Fail the test, showing what the kernel said about dm lately.
 ddi_fail() {
 	echo "FAIL: $*"
+	echo "    (data seed $DDI_SEED)"
 	dmesg | grep -E 'dm_dedup_index|device-mapper|ddi-mark' | tail -n 20 | sed 's/^/    /'
 	exit 1
 }
@@ -95,9 +108,41 @@ ddi_blank_index() {
 		ddi_fail "cannot blank $1"
 }
 
-# ddi_random FILE BLOCKS: BLOCKS 4 KiB blocks of random data.
+# ddi_random_stream SET BLOCKS: print BLOCKS 4 KiB blocks of test data, the
+# same for the same seed, test and SET, every block distinct from every
+# other of any set. The index sees only their MurmurHash3 names, which are
+# as random as those of random blocks: a block need not look random, only
+# be unique (a header naming it, then filler).
+ddi_random_stream() {
+	awk -v id="$DDI_SEED $DDI_TEST $1" -v n="$2" 'BEGIN {
+		filler = "."
+		while (length(filler) < 4096)
+			filler = filler filler
+		for (i = 0; i < n; i++) {
+			head = sprintf("ddi test data: seed %s block %d\n", id, i)
+			printf "%s%s", head, substr(filler, 1, 4096 - length(head))
+		}
+	}'
+}
+
+# ddi_random FILE BLOCKS [SET]: a file of BLOCKS blocks of ddi_random_stream
+# data; SET defaults to FILE.
 ddi_random() {
-	dd if=/dev/urandom of="$1" bs=4096 count="$2" 2>/dev/null || ddi_fail "cannot make $1"
+	ddi_random_stream "${3:-$1}" "$2" >"$1" || ddi_fail "cannot make $1"
+	[ "$(wc -c <"$1")" = $(($2 * 4096)) ] || ddi_fail "$1 is not $2 blocks"
+}
+
+# ddi_rand N: set rand to a pseudo-random number below N, drawn from the
+# seed and the test's name (a variable, not output: a $(...) subshell
+# would not advance the sequence).
+ddi_rand_state=
+ddi_rand() {
+	if [ -z "$ddi_rand_state" ]; then
+		ddi_rand_state=$((0x$(echo "$DDI_SEED $DDI_TEST" | md5sum | cut -c1-15)))
+	fi
+	# A 64-bit LCG (Knuth's MMIX constants); the high bits are the good ones.
+	ddi_rand_state=$((ddi_rand_state * 6364136223846793005 + 1442695040888963407))
+	rand=$((((ddi_rand_state >> 33) & 0x7fffffff) % $1))
 }
 
 # ddi_write FILE DEV BLOCK: write FILE at 4 KiB block BLOCK of DEV, bypassing
@@ -126,14 +171,14 @@ ddi_status() {
 	status=$(dmsetup status "$1") || ddi_fail "dmsetup status $1"
 	# shellcheck disable=SC2086
 	set -- $status
-	if [ $# != 13 ] || [ "$3" != dedup-index ]; then
+	if [ $# != 14 ] || [ "$3" != dedup-index ]; then
 		ddi_fail "status is '$status'"
 	fi
 	# shellcheck disable=SC2034
 	indexed=$4 advice=$5 verified=$6 stale=$7 entries=$8 chapters=$9
 	shift 9
 	# shellcheck disable=SC2034
-	hits=$1 misses=$2 pages=$3 ratio=$4
+	hits=$1 misses=$2 pages=$3 ratio=$4 state=$5
 }
 
 # ddi_expect NAME INDEXED ADVICE VERIFIED STALE WHAT: after ddi_counters,

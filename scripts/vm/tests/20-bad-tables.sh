@@ -2,7 +2,7 @@
 # Malformed dedup-index table lines: each "dmsetup create" must fail, the
 # kernel log must say what was wrong with that line, and no device may be
 # left behind.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load
@@ -22,11 +22,17 @@ problem() {
 # bad EXPECTED-TEXT TABLE-PARAMS: "0 <size> dedup-index" plus TABLE-PARAMS
 # must be refused, and the kernel log must show EXPECTED-TEXT for it.
 bad() {
+	bad_table "$1" "0 $size dedup-index $2"
+}
+
+# bad_table EXPECTED-TEXT TABLE: the same for a whole table, one segment
+# a line.
+bad_table() {
 	expect=$1
-	line="0 $size dedup-index $2"
+	line=$2
 	checked=$((checked + 1))
 	ddi_mark
-	if dmsetup create ddi-bad --table "$line" >/tmp/dmsetup.out 2>&1; then
+	if echo "$line" | dmsetup create ddi-bad >/tmp/dmsetup.out 2>&1; then
 		problem "accepted: $line"
 		dmsetup remove ddi-bad
 		return
@@ -63,7 +69,7 @@ bad "dedup-index: feature argument count exceeds the arguments given" "$D $I 999
 bad "dedup-index: more arguments than the feature argument count" "$D $I 0 verify"
 bad "dedup-index: more arguments than the feature argument count" "$D $I 2 zones 4 extra"
 bad "dedup-index: more feature arguments than there are options" \
-	"$D $I 15 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 verify format extra"
+	"$D $I 17 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 post_memory_kib 64 verify format extra"
 
 # Unknown options.
 bad "dedup-index: unknown feature argument" "$D $I 1 bogus"
@@ -96,6 +102,16 @@ bad "dedup-index: cache_chapters must be 1..1024" "$D $I 2 cache_chapters 0"
 bad "dedup-index: cache_chapters must be 1..1024" "$D $I 2 cache_chapters 1025"
 bad "dedup-index: cache_chapters value is not a number" "$D $I 2 cache_chapters many"
 
+# post_memory_kib
+post_range="dedup-index: post_memory_kib must be 64..1048576"
+bad "dedup-index: post_memory_kib needs a value" "$D $I 1 post_memory_kib"
+bad "$post_range" "$D $I 2 post_memory_kib 0"
+bad "$post_range" "$D $I 2 post_memory_kib 63"
+bad "$post_range" "$D $I 2 post_memory_kib 1048577"
+bad "dedup-index: post_memory_kib value is not a number" "$D $I 2 post_memory_kib 4M"
+bad "dedup-index: post_memory_kib given more than once" \
+	"$D $I 4 post_memory_kib 64 post_memory_kib 128"
+
 # Options given twice.
 bad "dedup-index: memory given more than once" "$D $I 4 memory 512 memory 1024"
 bad "dedup-index: zones given more than once" "$D $I 4 zones 2 zones 3"
@@ -104,6 +120,17 @@ bad "dedup-index: cache_chapters given more than once" \
 	"$D $I 4 cache_chapters 4 cache_chapters 5"
 bad "dedup-index: verify given more than once" "$D $I 2 verify verify"
 bad "dedup-index: format given more than once" "$D $I 3 format verify format"
+
+# Two segments: with no offset into data_dev, the second would map onto
+# the first one's sectors. Only the segment at sector 0 may be dedup-index.
+half=$((size / 2))
+shape="5 record_pages 4 chapters 64 format"
+bad_table "dedup-index: dedup-index must be the segment at sector 0 of its table" \
+	"0 $half dedup-index $D $I $shape
+$half $half dedup-index $D $I $shape"
+bad_table "dedup-index: dedup-index must be the segment at sector 0 of its table" \
+	"0 8 linear $DDI_SMALL 0
+8 $half dedup-index $D $I $shape"
 
 # A target longer than its data device: dm itself refuses it.
 small=$DDI_SMALL

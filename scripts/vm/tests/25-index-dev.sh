@@ -4,7 +4,7 @@
 # superblock and a device too small are each refused with their own error
 # (format overwrites the first three), and a refusal changes nothing on
 # the device.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load

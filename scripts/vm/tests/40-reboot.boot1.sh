@@ -2,7 +2,7 @@
 # Boot 1 of 2: on fresh disks, write a data set through a new index and
 # remove the device cleanly, which saves the index. Boot 2 finds every
 # block again from the save.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load

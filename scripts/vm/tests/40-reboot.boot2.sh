@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Boot 2 of 2: the index saved in boot 1 loads without a rebuild, and the
 # data set read back from the data disk is all duplicates, all verified.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load

@@ -2,7 +2,7 @@
 # Boot 1 of 2: write a data set and save the index, then go on writing
 # until more chapters are closed, and crash with writes in flight. Boot 2
 # must rebuild the index from the chapters on disk.
-# shellcheck disable=SC1091
+# shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
 ddi_load
@@ -25,7 +25,8 @@ open=$(ddi_stat ddi-crash open_chapter)
 # the crash; writer i from block i * 65536.
 pids=
 for i in 1 2 3 4; do
-	dd if=/dev/urandom of=$dev bs=64k seek=$((i * 4096)) count=4096 oflag=direct \
+	ddi_random_stream "writer $i" 65536 |
+		dd of=$dev bs=64k seek=$((i * 4096)) count=4096 iflag=fullblock oflag=direct \
 		conv=notrunc 2>/dev/null &
 	pids="$pids $!"
 done

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Reading chapter index pages back: a page is checked once, when it is
+ * read from disk, and then searched in place many times. Searching trusts
+ * only what the check established and bounds-checks every field it
+ * decodes, so a page that slipped past the checksum still cannot make a
+ * search read outside the page or return a record page outside the chapter.
+ */
+
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+
+#include "bit-stream.h"
+#include "chapter-index.h"
+#include "chapter-index-layout.h"
+
+/**
+ * ddi_chapter_index_page_init() - Check an index page and decode its header.
+ * @ip: filled in from the page.
+ * @geo: the volume geometry.
+ * @data: the page, geo->bytes_per_page long; must stay valid while @ip is used.
+ * @nonce: the volume nonce the page must carry.
+ *
+ * Return: 0, or -EBADMSG for a foreign, stale or damaged page.
+ */
+int ddi_chapter_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				const u8 *data, u64 nonce)
+{
+	u32 page_bits = geo->bytes_per_page * 8;
+	u32 lowest, highest, lists, stream_bits, previous = 0, i;
+
+	memset(ip, 0, sizeof(*ip));
+	if (memcmp(data, DDI_CI_MAGIC, DDI_CI_MAGIC_BYTES) != 0 ||
+	    get_unaligned_le64(data + DDI_CI_NONCE) != nonce ||
+	    get_unaligned_le32(data + DDI_CI_CRC) != ddi_ci_page_crc(data, geo->bytes_per_page))
+		return -EBADMSG;
+
+	lowest = get_unaligned_le32(data + DDI_CI_LOWEST);
+	highest = get_unaligned_le32(data + DDI_CI_HIGHEST);
+	/* highest == lowest - 1 is an empty page; it may not end past the lists. */
+	lists = highest + 1 - lowest;
+	if (lowest > geo->delta_lists_per_chapter ||
+	    lists > geo->delta_lists_per_chapter - lowest ||
+	    ddi_ci_stream_start(lists) > geo->bytes_per_page)
+		return -EBADMSG;
+
+	stream_bits = page_bits - ddi_ci_stream_start(lists) * 8;
+	for (i = 0; i <= lists; i++) {
+		u32 offset = get_unaligned_le16(data + DDI_CI_OFFSETS + 2 * i);
+
+		/* The first list starts the stream; the others follow in order. */
+		if ((i == 0 && offset != 0) || offset < previous || offset > stream_bits)
+			return -EBADMSG;
+		previous = offset;
+	}
+
+	ip->data = data;
+	ip->vcn = get_unaligned_le64(data + DDI_CI_VCN);
+	ip->lowest_list = lowest;
+	ip->highest_list = highest;
+	ip->entry_count = get_unaligned_le32(data + DDI_CI_ENTRIES);
+	ip->coded_bits = previous;
+	return 0;
+}
+
+struct list_reader {
+	const u8 *stream;
+	u32 stream_bytes;
+	u32 offset;
+	u32 end;
+};
+
+/* Read @bits more bits of the list; false if the list ends first. */
+static bool read_bits(struct list_reader *reader, u32 bits, u64 *value)
+{
+	if (bits > reader->end - reader->offset)
+		return false;
+	*value = ddi_get_bits(reader->stream, reader->stream_bytes, reader->offset, bits);
+	reader->offset += bits;
+	return true;
+}
+
+/* Read a unary count: ones ended by a zero. */
+static bool read_unary(struct list_reader *reader, u32 *count)
+{
+	u32 ones = 0;
+
+	for (;;) {
+		u32 bits = min(32U, reader->end - reader->offset);
+		u64 chunk;
+		u32 run;
+
+		if (bits == 0)
+			return false;
+		chunk = ddi_get_bits(reader->stream, reader->stream_bytes, reader->offset, bits);
+		run = ffz(chunk);
+		if (run < bits) {
+			reader->offset += run + 1;
+			*count = ones + run;
+			return true;
+		}
+		ones += bits;
+		reader->offset += bits;
+	}
+}
+
+static bool read_name(struct list_reader *reader, struct ddi_name *name)
+{
+	u64 byte;
+	u32 i;
+
+	for (i = 0; i < DDI_NAME_SIZE; i++) {
+		if (!read_bits(reader, 8, &byte))
+			return false;
+		name->bytes[i] = byte;
+	}
+	return true;
+}
+
+/**
+ * ddi_chapter_index_page_search() - Find which record page may hold a name.
+ * @ip: a page that passed ddi_chapter_index_page_init().
+ * @geo: the volume geometry.
+ * @name: the name to look up.
+ * @record_page: set to the record page, or DDI_NO_RECORD_PAGE.
+ *
+ * A found record page is only a candidate: names are matched by their key
+ * bits, so the record page itself decides.
+ *
+ * Return: 0; -EBADMSG if the name's list is not on this page or the
+ * list's coding is damaged.
+ */
+int ddi_chapter_index_page_search(const struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				  const struct ddi_name *name, u32 *record_page)
+{
+	u32 list = ddi_geometry_delta_list(geo, name);
+	u32 key = ddi_geometry_chapter_address(geo, name);
+	u32 k = geo->chapter_mean_delta_bits;
+	u32 lists = ip->highest_list + 1 - ip->lowest_list;
+	u32 index = list - ip->lowest_list;
+	struct list_reader reader;
+	u64 address = 0;
+	u32 entry;
+
+	*record_page = DDI_NO_RECORD_PAGE;
+	if (list < ip->lowest_list || index >= lists)
+		return -EBADMSG;
+
+	reader.stream = ip->data + ddi_ci_stream_start(lists);
+	reader.stream_bytes = geo->bytes_per_page - ddi_ci_stream_start(lists);
+	reader.offset = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index);
+	reader.end = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index + 2);
+
+	for (entry = 0; reader.offset < reader.end; entry++) {
+		u64 remainder, payload;
+		u32 quotient;
+		bool collision;
+
+		if (!read_unary(&reader, &quotient) || !read_bits(&reader, k, &remainder) ||
+		    !read_bits(&reader, geo->chapter_payload_bits, &payload))
+			return -EBADMSG;
+		collision = entry > 0 && quotient == 0 && remainder == 0;
+		address += ((u64)quotient << k) | remainder;
+		if (address >> geo->chapter_address_bits ||
+		    payload >= geo->record_pages_per_chapter)
+			return -EBADMSG;
+
+		if (collision) {
+			struct ddi_name stored;
+
+			if (!read_name(&reader, &stored))
+				return -EBADMSG;
+			/* A colliding name that matches exactly beats the first. */
+			if (address == key && !memcmp(&stored, name, sizeof(stored))) {
+				*record_page = payload;
+				return 0;
+			}
+			continue;
+		}
+		if (address > key)
+			break;
+		if (address == key)
+			*record_page = payload;
+	}
+	return 0;
+}

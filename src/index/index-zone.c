@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Zone threads. A name belongs to one zone, and only that zone's thread
+ * touches the name's slice of the volume index and of the open chapter,
+ * so neither needs a lock. Requests reach a zone through a lock-free list;
+ * a request that must wait for a page read leaves the zone and is put back
+ * on the list by a reader thread, then resumes where it stopped.
+ */
+
+#include <linux/kthread.h>
+#include <linux/slab.h>
+
+#include "index.h"
+
+/* Where a request's name turned up. */
+enum name_location {
+	IN_NOTHING,
+	IN_OPEN_CHAPTER,
+	IN_CLOSING_CHAPTER,
+	IN_VOLUME,
+};
+
+static void complete_request(struct ddi_index *index, struct ddi_request *request)
+{
+	request->callback(request);
+	/* After the callback the request may be gone: touch only the index. */
+	if (atomic64_dec_and_test(&index->in_flight))
+		wake_up_all(&index->flush_wait);
+}
+
+/**
+ * ddi_index_zone_put_record() - Put a record into a zone's open chapter.
+ * @zone: the zone; called by its thread, or while no zone thread runs.
+ * @name: the name.
+ * @data: its data.
+ * @hint_denied: the volume index named a chapter that does not hold the name.
+ *
+ * The volume index is pointed at the open chapter, and a zone whose share
+ * of the chapter is now full closes the chapter for every zone.
+ */
+void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_name *name,
+			       const struct ddi_data *data, bool hint_denied)
+{
+	struct ddi_index *index = zone->index;
+	bool full = false;
+	int ret;
+
+	if (ddi_open_chapter_zone_put(zone->open, name, data, &full))
+		return;
+	/*
+	 * A hint the chapter denied belongs to another name with the same
+	 * tag: keep that name's entry and hold this one whole beside it.
+	 */
+	if (hint_denied)
+		ret = ddi_volume_index_put_collision(index->volume_index, name, zone->open_vcn);
+	else
+		ret = ddi_volume_index_put(index->volume_index, name, zone->open_vcn);
+	if (ret)
+		zone->stats.volume_index_full++;
+	if (full) {
+		ddi_chapter_writer_request_close(index, zone->open_vcn);
+		ddi_chapter_writer_hand_over(zone);
+	}
+}
+
+/* Act on what the search found, as the request's type asks. */
+static void finish_request(struct ddi_index_zone *zone, struct ddi_request *request,
+			   enum name_location where)
+{
+	struct ddi_index *index = zone->index;
+	bool refresh = request->found && where != IN_OPEN_CHAPTER;
+	bool denied = request->priv.hinted && !request->found;
+
+	switch (request->type) {
+	case DDI_POST:
+		if (request->found) {
+			zone->stats.posts_found++;
+			/* Keep a name in use inside the volume's window. */
+			if (refresh)
+				ddi_index_zone_put_record(zone, &request->name,
+							  &request->old_data, false);
+		} else {
+			zone->stats.posts_not_found++;
+			ddi_index_zone_put_record(zone, &request->name, &request->new_data, denied);
+		}
+		break;
+	case DDI_QUERY:
+		zone->stats.queries++;
+		if (refresh)
+			ddi_index_zone_put_record(zone, &request->name, &request->old_data, false);
+		break;
+	case DDI_QUERY_NO_UPDATE:
+		zone->stats.queries++;
+		break;
+	case DDI_UPDATE:
+		zone->stats.updates++;
+		ddi_index_zone_put_record(zone, &request->name, &request->new_data, denied);
+		break;
+	case DDI_DELETE:
+		if (request->found) {
+			zone->stats.deletes++;
+			ddi_open_chapter_zone_remove(zone->open, &request->name);
+			ddi_volume_index_remove(index->volume_index, &request->name);
+		}
+		break;
+	}
+	zone->stats.requests++;
+	complete_request(index, request);
+}
+
+/* A volume search that could not be done is a miss, never bad data. */
+static void fail_search(struct ddi_index_zone *zone, struct ddi_request *request, int ret)
+{
+	request->found = false;
+	/* Corrupt pages are counted by the volume: not the caller's error. */
+	request->status = ret == -EBADMSG ? 0 : ret;
+	finish_request(zone, request, IN_NOTHING);
+}
+
+/*
+ * Search the volume store for a request; returns false if the request
+ * went to the readers and will come back.
+ */
+static bool search_volume(struct ddi_index_zone *zone, struct ddi_request *request)
+{
+	int ret = ddi_volume_search(zone->index->volume, request);
+
+	if (ret == DDI_QUEUED)
+		return false;
+	if (ret < 0) {
+		fail_search(zone, request, ret);
+		return true;
+	}
+	finish_request(zone, request, request->found ? IN_VOLUME : IN_NOTHING);
+	return true;
+}
+
+static void start_request(struct ddi_index_zone *zone, struct ddi_request *request)
+{
+	struct ddi_index *index = zone->index;
+	u64 vcn;
+
+	request->found = false;
+	request->status = 0;
+	request->priv.hinted = false;
+	if (ddi_open_chapter_zone_search(zone->open, &request->name, &request->old_data)) {
+		request->found = true;
+		finish_request(zone, request, IN_OPEN_CHAPTER);
+		return;
+	}
+	if (!ddi_volume_index_lookup(index->volume_index, &request->name, &vcn)) {
+		finish_request(zone, request, IN_NOTHING);
+		return;
+	}
+	request->priv.hinted = true;
+	if (vcn >= zone->open_vcn) {
+		finish_request(zone, request, IN_NOTHING);
+		return;
+	}
+	if (vcn + 1 == zone->open_vcn && !ddi_chapter_writer_is_written(index, vcn)) {
+		/* Still being written: its records are in the zone's closing buffer. */
+		request->found = ddi_open_chapter_zone_search(zone->closing, &request->name,
+							      &request->old_data);
+		finish_request(zone, request,
+			       request->found ? IN_CLOSING_CHAPTER : IN_NOTHING);
+		return;
+	}
+	request->priv.vcn = vcn;
+	request->priv.stage = DDI_STAGE_START;
+	search_volume(zone, request);
+}
+
+/*
+ * Whether a chapter has left the zone's window. ddi_chapter_writer_hand_over()
+ * moves the window past the chapter that writing open_vcn - 1 overwrites
+ * before it hands the chapter to the writer, and the writer needs every
+ * zone's hand-over, so a chapter inside the window is never being
+ * overwritten; one outside it is being or has been.
+ */
+static bool chapter_expired(const struct ddi_index_zone *zone, u64 vcn)
+{
+	return zone->open_vcn - vcn > zone->index->geo.chapters_per_volume;
+}
+
+static void process_request(struct ddi_index_zone *zone, struct ddi_request *request)
+{
+	if (request->priv.requeued) {
+		request->priv.requeued = false;
+		/*
+		 * A reader that could not read or use the page this request
+		 * waited for says so in its status. Searching again would
+		 * queue the same read again, for ever if the page is damaged.
+		 * A request whose chapter left the window while it waited
+		 * (its reads were dropped when the chapter was forgotten) is
+		 * a miss: the page now holds another chapter, or soon will.
+		 */
+		if (request->status) {
+			fail_search(zone, request, request->status);
+		} else if (chapter_expired(zone, request->priv.vcn)) {
+			request->found = false;
+			finish_request(zone, request, IN_NOTHING);
+		} else {
+			search_volume(zone, request);
+		}
+	} else {
+		start_request(zone, request);
+	}
+}
+
+static bool close_pending(struct ddi_index_zone *zone)
+{
+	return atomic64_read(&zone->index->writer.close_target) > (s64)zone->open_vcn;
+}
+
+/*
+ * Sit still while a save reads the zone's state. A chapter close asked for
+ * meanwhile is still honoured: the save waits for it to be written.
+ */
+static void pause_zone(struct ddi_index_zone *zone)
+{
+	struct ddi_index *index = zone->index;
+
+	/* Full barrier: the zone's state is complete before the saver sees it rest. */
+	atomic_inc_return(&index->zones_paused);
+	wake_up_all(&index->pause_wait);
+	for (;;) {
+		wait_event_idle(index->pause_wait,
+				!READ_ONCE(index->pausing) || close_pending(zone));
+		if (!READ_ONCE(index->pausing))
+			break;
+		ddi_chapter_writer_hand_over(zone);
+	}
+	atomic_dec(&index->zones_paused);
+}
+
+static int zone_thread(void *arg)
+{
+	struct ddi_index_zone *zone = arg;
+	struct ddi_index *index = zone->index;
+
+	for (;;) {
+		struct llist_node *batch;
+		struct ddi_request *request, *next;
+
+		wait_event_idle(zone->wait, !llist_empty(&zone->queue) || close_pending(zone) ||
+				READ_ONCE(index->pausing) || kthread_should_stop());
+		while (close_pending(zone))
+			ddi_chapter_writer_hand_over(zone);
+		if (READ_ONCE(index->pausing)) {
+			pause_zone(zone);
+			continue;
+		}
+
+		/* llist_add pushes at the head: reverse to serve in arrival order. */
+		batch = llist_reverse_order(llist_del_all(&zone->queue));
+		if (!batch && kthread_should_stop())
+			return 0;
+		llist_for_each_entry_safe(request, next, batch, priv.zone_node)
+			process_request(zone, request);
+	}
+}
+
+/**
+ * ddi_index_zone_requeue() - Give a request whose page was read back to its zone.
+ * @request: the request.
+ * @context: the index.
+ *
+ * Called by reader threads without sleeping.
+ */
+void ddi_index_zone_requeue(struct ddi_request *request, void *context)
+{
+	struct ddi_index *index = context;
+	struct ddi_index_zone *zone = index->zones[request->priv.zone];
+
+	/* llist_add is a full barrier: the zone sees the request's new state. */
+	llist_add(&request->priv.zone_node, &zone->queue);
+	wake_up(&zone->wait);
+}
+
+/**
+ * ddi_index_launch() - Start a request.
+ * @index: the index.
+ * @request: the request with type, name, new_data (for posts and updates)
+ *	and callback set; it belongs to the index until the callback runs.
+ *
+ * Never sleeps, so it may be called from a bio's completion. The callback
+ * runs on a zone thread.
+ */
+void ddi_index_launch(struct ddi_index *index, struct ddi_request *request)
+{
+	struct ddi_index_zone *zone;
+
+	request->priv.index = index;
+	request->priv.zone = ddi_volume_index_zone(index->volume_index, &request->name);
+	request->priv.requeued = false;
+	request->priv.stage = DDI_STAGE_START;
+	zone = index->zones[request->priv.zone];
+	atomic64_inc(&index->in_flight);
+	llist_add(&request->priv.zone_node, &zone->queue);
+	wake_up(&zone->wait);
+}
+EXPORT_SYMBOL_GPL(ddi_index_launch);
+
+/**
+ * ddi_index_zones_create() - Make the zones, with empty open chapters.
+ * @index: the index, with its geometry and volume index set up.
+ * @open_vcn: the open chapter.
+ *
+ * Return: 0 or -ENOMEM; ddi_index_zones_free() cleans up either way.
+ */
+int ddi_index_zones_create(struct ddi_index *index, u64 open_vcn)
+{
+	unsigned int z;
+	int ret;
+
+	for (z = 0; z < index->zone_count; z++) {
+		struct ddi_index_zone *zone = kzalloc(sizeof(*zone), GFP_KERNEL);
+
+		if (!zone)
+			return -ENOMEM;
+		index->zones[z] = zone;
+		zone->index = index;
+		zone->id = z;
+		zone->open_vcn = open_vcn;
+		init_llist_head(&zone->queue);
+		init_waitqueue_head(&zone->wait);
+		ret = ddi_open_chapter_zone_create(&index->geo, index->zone_count, &zone->open);
+		if (!ret)
+			ret = ddi_open_chapter_zone_create(&index->geo, index->zone_count,
+							   &zone->closing);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * ddi_index_zones_start() - Start the zone threads.
+ * @index: the index.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ddi_index_zones_start(struct ddi_index *index)
+{
+	unsigned int z;
+
+	for (z = 0; z < index->zone_count; z++) {
+		struct ddi_index_zone *zone = index->zones[z];
+		struct task_struct *thread;
+
+		thread = kthread_run(zone_thread, zone, "ddi-zone/%u", z);
+		if (IS_ERR(thread))
+			return PTR_ERR(thread);
+		zone->thread = thread;
+	}
+	return 0;
+}
+
+/**
+ * ddi_index_zones_pause() - Bring every zone thread to rest.
+ * @index: the index; the caller holds save_mutex.
+ *
+ * Requests keep queueing while the zones rest; no chapter is being
+ * written once this returns.
+ */
+void ddi_index_zones_pause(struct ddi_index *index)
+{
+	unsigned int z;
+
+	lockdep_assert_held(&index->save_mutex);
+	WRITE_ONCE(index->pausing, true);
+	for (z = 0; z < index->zone_count; z++)
+		wake_up(&index->zones[z]->wait);
+	wait_event_idle(index->pause_wait,
+			atomic_read(&index->zones_paused) == index->zone_count);
+	/* Pairs with atomic_inc_return() in pause_zone(). */
+	smp_rmb();
+	/* Resting zones still hand over a close asked for before they rested. */
+	ddi_chapter_writer_drain(index);
+}
+
+/**
+ * ddi_index_zones_resume() - Let the zone threads go on.
+ * @index: the index, paused by ddi_index_zones_pause().
+ */
+void ddi_index_zones_resume(struct ddi_index *index)
+{
+	unsigned int z;
+
+	WRITE_ONCE(index->pausing, false);
+	wake_up_all(&index->pause_wait);
+	for (z = 0; z < index->zone_count; z++)
+		wake_up(&index->zones[z]->wait);
+}
+
+/**
+ * ddi_index_zones_free() - Stop the zone threads and free the zones.
+ * @index: the index, with no request in flight.
+ */
+void ddi_index_zones_free(struct ddi_index *index)
+{
+	unsigned int z;
+
+	for (z = 0; z < index->zone_count; z++) {
+		struct ddi_index_zone *zone = index->zones[z];
+
+		if (!zone)
+			continue;
+		if (zone->thread)
+			kthread_stop(zone->thread);
+		ddi_open_chapter_zone_free(zone->open);
+		ddi_open_chapter_zone_free(zone->closing);
+		kfree(zone);
+		index->zones[z] = NULL;
+	}
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The index: zone threads owning slices of the volume index and the open
+ * chapter, a chapter writer that closes chapters into the volume store,
+ * and the on-disk layout that lets the index be saved, loaded and rebuilt.
+ */
+#ifndef DDI_INDEX_H
+#define DDI_INDEX_H
+
+#include <linux/dm-dedup-index.h>
+#include <linux/kthread.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+
+#include "layout.h"
+#include "open-chapter.h"
+#include "volume.h"
+#include "volume-index.h"
+
+/* Counters one zone thread alone writes, on their own cache line. */
+struct ddi_zone_stats {
+	u64 posts_found;
+	u64 posts_not_found;
+	u64 queries;
+	u64 updates;
+	u64 deletes;
+	u64 requests;
+	u64 volume_index_full;
+} ____cacheline_aligned_in_smp;
+
+struct ddi_index_zone {
+	struct ddi_index *index;
+	unsigned int id;
+	struct task_struct *thread;
+	/* New and requeued requests; any thread adds, only the zone takes. */
+	struct llist_head queue;
+	wait_queue_head_t wait;
+	/* Records of the open chapter, and of the one being written. */
+	struct ddi_open_chapter_zone *open;
+	struct ddi_open_chapter_zone *closing;
+	/* The open chapter; the zone thread alone changes it. */
+	u64 open_vcn;
+	struct ddi_zone_stats stats;
+};
+
+/*
+ * Closing chapter N: the zone that fills its share of N raises close_target
+ * to N + 1; each zone then hands its records of N over and moves on to
+ * N + 1. Once all have, the writer writes N and raises written_end to
+ * N + 1. A zone hands N + 1 over only after N is written, as it reuses
+ * the records buffer of N for N + 2.
+ */
+struct ddi_chapter_writer {
+	struct task_struct *thread;
+	/* Guards handed and zones_handed. */
+	struct mutex mutex;
+	wait_queue_head_t wait;
+	struct ddi_open_chapter_zone *handed[DDI_MAX_ZONES];
+	unsigned int zones_handed;
+	/* The chapter zones should move past; raised by the zone that fills. */
+	atomic64_t close_target;
+	/* Chapters below this are written; zones wait here for it to rise. */
+	atomic64_t written_end;
+	wait_queue_head_t written_wait;
+	struct ddi_record *records;
+	const struct ddi_record **scratch;
+	struct ddi_open_chapter_index *chapter_index;
+	struct ddi_radix_sorter *sorter;
+	/* Written by the writer thread only; read with READ_ONCE(). */
+	u64 chapters_written;
+	u64 chapters_failed;
+	/* The first failure to write a chapter; once set, nothing is written. */
+	int error;
+};
+
+/* What an open found on the device; see ddi_index_open(). */
+enum ddi_index_opened {
+	DDI_OPENED_FORMATTED,
+	DDI_OPENED_LOADED,
+	DDI_OPENED_REBUILT,
+	DDI_OPENED_EMPTY,
+};
+
+struct ddi_index {
+	struct ddi_index_config config;
+	/* How the open got the state, and the chapters a rebuild took. */
+	enum ddi_index_opened opened;
+	u64 rebuilt_lowest;
+	u64 rebuilt_highest;
+	struct ddi_geometry geo;
+	struct ddi_index_layout layout;
+	/* The newest good save: the next goes to the other slot. */
+	u64 layout_save_sequence;
+	unsigned int layout_save_slot;
+	struct block_device *bdev;
+	struct ddi_volume *volume;
+	struct ddi_volume_index *volume_index;
+	unsigned int zone_count;
+	struct ddi_index_zone *zones[DDI_MAX_ZONES];
+	struct ddi_chapter_writer writer;
+	/* Requests launched and not yet completed; flush waits for zero. */
+	atomic64_t in_flight;
+	wait_queue_head_t flush_wait;
+	/*
+	 * A save pauses the zone threads so that it reads their state at
+	 * rest, while launches go on queueing; serialised by save_mutex.
+	 */
+	struct mutex save_mutex;
+	/*
+	 * Where the last good save of this open went (NULL: none yet), and
+	 * how many requests the zones had finished then; under save_mutex.
+	 */
+	struct block_device *saved_bdev;
+	u64 saved_requests;
+	bool pausing;
+	atomic_t zones_paused;
+	wait_queue_head_t pause_wait;
+};
+
+/* A device holding a copy of the index, ready to be moved onto. */
+struct ddi_index_storage {
+	struct block_device *bdev;
+	struct ddi_volume_storage volume;
+};
+
+/* index.c: close without saving, as a crash would leave the device. */
+void ddi_index_abandon(struct ddi_index *index);
+
+/* index-zone.c */
+int ddi_index_zones_create(struct ddi_index *index, u64 open_vcn);
+int ddi_index_zones_start(struct ddi_index *index);
+void ddi_index_zones_free(struct ddi_index *index);
+void ddi_index_zones_pause(struct ddi_index *index);
+void ddi_index_zones_resume(struct ddi_index *index);
+void ddi_index_zone_requeue(struct ddi_request *request, void *context);
+void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_name *name,
+			       const struct ddi_data *data, bool hint_denied);
+
+/* chapter-writer.c */
+int ddi_chapter_writer_create(struct ddi_index *index, u64 open_vcn);
+void ddi_chapter_writer_free(struct ddi_index *index);
+void ddi_chapter_writer_request_close(struct ddi_index *index, u64 open_vcn);
+void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone);
+bool ddi_chapter_writer_is_written(struct ddi_index *index, u64 vcn);
+void ddi_chapter_writer_drain(struct ddi_index *index);
+
+/* index-state.c */
+int ddi_index_state_save(struct ddi_index *index);
+int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn);
+u64 ddi_index_state_open_vcn(struct ddi_index *index);
+
+/* index-rebuild.c */
+int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn);
+
+#endif /* DDI_INDEX_H */

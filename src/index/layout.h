@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Where an index lives on its device, in 4 KiB blocks:
+ *
+ *   0                  superblock: magic, version, volume shape, nonce, layout
+ *   1                  save slot 0: a header block, then the saved state
+ *   1 + S              save slot 1, the same; saves alternate between them
+ *   1 + 2S             the volume (its own header page, then its chapters)
+ *
+ * A save goes to the slot not holding the newest good save, and its header
+ * is written last, after the state is on disk, so a save cut off halfway
+ * leaves the previous one whole. The state is streamed (save-stream.h):
+ * neither a save nor a load holds a copy of it.
+ */
+#ifndef DDI_INDEX_LAYOUT_H
+#define DDI_INDEX_LAYOUT_H
+
+#include <linux/blkdev.h>
+
+#include "geometry.h"
+#include "save-stream.h"
+
+enum {
+	DDI_LAYOUT_VERSION = 1,
+	DDI_SAVE_SLOTS = 2,
+	/* The sections of a saved state, in order. */
+	DDI_SAVE_PAGE_MAP = 0,
+	DDI_SAVE_OPEN_CHAPTER,
+	DDI_SAVE_VOLUME_INDEX,
+	DDI_SAVE_SECTIONS,
+};
+
+/*
+ * The highest open chapter a save may claim. Chapter numbers are compared
+ * as s64 in places (the chapter writer's close target and written end), so
+ * a crafted save must not bring one near 2^63; at one chapter a second a
+ * real index takes over 10^11 years to get to 2^62.
+ */
+#define DDI_MAX_SAVED_VCN BIT_ULL(62)
+
+struct ddi_index_layout {
+	u32 record_pages_per_chapter;
+	u32 chapters_per_volume;
+	u32 zone_count;
+	u64 nonce;
+	/* Blocks per save slot, its header block included. */
+	u64 save_slot_blocks;
+	u64 volume_start_block;
+	u64 total_blocks;
+};
+
+/* What a save slot's header says. */
+struct ddi_save_header {
+	u64 sequence;
+	/* The open chapter when the state was saved: chapters below are closed. */
+	u64 open_vcn;
+	u64 section_bytes[DDI_SAVE_SECTIONS];
+	u32 payload_crc;
+};
+
+/* Bytes of the sections a save holds, back to back. */
+static inline u64 ddi_save_payload_bytes(const struct ddi_save_header *header)
+{
+	u64 bytes = 0;
+	int i;
+
+	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
+		bytes += header->section_bytes[i];
+	return bytes;
+}
+
+int ddi_layout_init(struct ddi_index_layout *layout, const struct ddi_geometry *geo,
+		    u32 zone_count, u64 save_bytes, u64 nonce);
+int ddi_layout_bytes(const struct ddi_index_layout *layout, u64 *bytes);
+int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geometry *geo,
+		     u64 save_bytes, const char **field);
+int ddi_layout_read_super(struct block_device *bdev, struct ddi_index_layout *layout);
+int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_layout *layout);
+int ddi_layout_start_save(struct ddi_save_stream *s, struct block_device *bdev,
+			  const struct ddi_index_layout *layout, unsigned int slot, u64 bytes);
+int ddi_layout_finish_save(struct ddi_save_stream *s, struct block_device *bdev,
+			   const struct ddi_index_layout *layout, unsigned int slot,
+			   const struct ddi_save_header *header);
+int ddi_layout_read_save_header(struct block_device *bdev,
+				const struct ddi_index_layout *layout, unsigned int slot,
+				struct ddi_save_header *header);
+int ddi_layout_start_load(struct ddi_save_stream *s, struct block_device *bdev,
+			  const struct ddi_index_layout *layout, unsigned int slot,
+			  const struct ddi_save_header *header);
+int ddi_layout_finish_load(struct ddi_save_stream *s, const struct ddi_save_header *header);
+int ddi_layout_invalidate_saves(struct block_device *bdev,
+				const struct ddi_index_layout *layout);
+
+static inline sector_t ddi_layout_volume_sector(const struct ddi_index_layout *layout)
+{
+	return layout->volume_start_block * (DDI_BLOCK_BYTES >> SECTOR_SHIFT);
+}
+
+#endif /* DDI_INDEX_LAYOUT_H */

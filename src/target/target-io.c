@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The target's write path into the index. Each whole 4 KiB block of a
+ * write is hashed when the bio is mapped, while its pages are certainly
+ * ours, and the names are posted when the write has succeeded, with the
+ * block's address as their data. Neither step ever waits: a write
+ * completes whatever the index is doing. With verify on, advice is
+ * checked by reading the advised block and hashing it again.
+ *
+ * The posts of writes not yet answered are bounded in memory: each write
+ * charges what its posts take to the target's posts_bytes, and a write
+ * that would take it past post_memory_kib, or whose posts cannot be had
+ * without waiting for memory, is not posted: its blocks count as skipped.
+ * An index that falls behind (a slow index_dev, a save, a chapter being
+ * written) thus costs deduplication, never memory or write latency.
+ */
+
+#include <linux/bio.h>
+#include <linux/highmem.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+#include <linux/unaligned.h>
+
+#include "murmur3.h"
+#include "target.h"
+
+struct ddi_post {
+	struct ddi_request request;
+	struct ddi_write_posts *posts;
+	struct work_struct verify_work;
+	u64 block;
+};
+
+/*
+ * A write's posts past the first few, in allocations of at most 4 KiB:
+ * a large write needs no high-order allocation, which could not be had
+ * reliably without waiting.
+ */
+struct ddi_post_chunk {
+	struct ddi_post_chunk *next;
+	u32 count;
+	struct ddi_post post[] __counted_by(count);
+};
+
+/* The posts of one write bio, freed when the last is answered. */
+struct ddi_write_posts {
+	struct ddi_target *target;
+	/* The posts after post[], in order. */
+	struct ddi_post_chunk *more;
+	/* What this write charged to the target's posts_bytes. */
+	unsigned long bytes;
+	atomic_t pending;
+	/* The posts_in_flight count this write is in. */
+	unsigned int epoch;
+	/* Posts in all: first_count here, the rest in @more. */
+	u32 count;
+	u32 first_count;
+	struct ddi_post post[] __counted_by(first_count);
+};
+
+#define DDI_POSTS_ALLOCATION SZ_4K
+#define DDI_POSTS_IN_HEAD							\
+	((DDI_POSTS_ALLOCATION - sizeof(struct ddi_write_posts)) / sizeof(struct ddi_post))
+#define DDI_POSTS_IN_CHUNK							\
+	((DDI_POSTS_ALLOCATION - sizeof(struct ddi_post_chunk)) / sizeof(struct ddi_post))
+
+/**
+ * ddi_target_io_posts_bytes() - The memory the posts of a write take.
+ * @blocks: the whole blocks of the write, at least 1.
+ *
+ * Return: the bytes the allocator gives for them, which is what a write
+ * charges against the bound on posts in flight: about 170 bytes a block,
+ * and at least 256 a write.
+ */
+size_t ddi_target_io_posts_bytes(u32 blocks)
+{
+	struct ddi_write_posts *posts;
+	struct ddi_post_chunk *chunk;
+	u32 first = min_t(u32, blocks, DDI_POSTS_IN_HEAD);
+	u32 rest = blocks - first;
+	size_t bytes = kmalloc_size_roundup(struct_size(posts, post, first));
+
+	bytes += (size_t)(rest / DDI_POSTS_IN_CHUNK) *
+		kmalloc_size_roundup(struct_size(chunk, post, DDI_POSTS_IN_CHUNK));
+	if (rest % DDI_POSTS_IN_CHUNK)
+		bytes += kmalloc_size_roundup(struct_size(chunk, post, rest % DDI_POSTS_IN_CHUNK));
+	return bytes;
+}
+
+/* Walks a write's posts in order, across its chunks. */
+struct post_cursor {
+	struct ddi_post *post;
+	u32 left;
+	struct ddi_post_chunk *next;
+};
+
+static void cursor_start(struct post_cursor *cursor, struct ddi_write_posts *posts)
+{
+	cursor->post = posts->post;
+	cursor->left = posts->first_count;
+	cursor->next = posts->more;
+}
+
+/* The next post; the caller knows how many there are. */
+static struct ddi_post *cursor_next(struct post_cursor *cursor)
+{
+	if (!cursor->left) {
+		cursor->post = cursor->next->post;
+		cursor->left = cursor->next->count;
+		cursor->next = cursor->next->next;
+	}
+	cursor->left--;
+	return cursor->post++;
+}
+
+static void free_memory(struct ddi_write_posts *posts)
+{
+	struct ddi_post_chunk *chunk = posts->more, *next;
+
+	kfree(posts);
+	for (; chunk; chunk = next) {
+		next = chunk->next;
+		kfree(chunk);
+	}
+}
+
+/*
+ * Called from map: nothing here may wait for memory. No reserve is kept
+ * either: a write that finds none is only a write not posted.
+ */
+static struct ddi_write_posts *alloc_posts(u32 count)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	u32 first = min_t(u32, count, DDI_POSTS_IN_HEAD);
+	struct ddi_post_chunk **tail, *chunk;
+	struct ddi_write_posts *posts;
+	u32 rest = count - first;
+
+	posts = kmalloc(struct_size(posts, post, first), gfp);
+	if (!posts)
+		return NULL;
+	posts->first_count = first;
+	posts->count = count;
+	posts->more = NULL;
+	for (tail = &posts->more; rest; tail = &chunk->next) {
+		u32 n = min_t(u32, rest, DDI_POSTS_IN_CHUNK);
+
+		chunk = kmalloc(struct_size(chunk, post, n), gfp);
+		if (!chunk) {
+			free_memory(posts);
+			return NULL;
+		}
+		chunk->count = n;
+		chunk->next = NULL;
+		*tail = chunk;
+		rest -= n;
+	}
+	return posts;
+}
+
+/* Free a write's posts and give back what they charged. */
+static void free_posts(struct ddi_write_posts *posts)
+{
+	struct ddi_target *target = posts->target;
+	unsigned long bytes = posts->bytes;
+
+	free_memory(posts);
+	atomic_long_sub(bytes, &target->posts_bytes);
+}
+
+static void put_posts(struct ddi_write_posts *posts)
+{
+	struct ddi_target *target = posts->target;
+	unsigned int epoch = posts->epoch;
+
+	if (!atomic_dec_and_test(&posts->pending))
+		return;
+	free_posts(posts);
+	if (atomic64_dec_and_test(&target->stats.posts_in_flight[epoch]))
+		wake_up_all(&target->posts_wait);
+}
+
+static void set_block(struct ddi_data *data, u64 block)
+{
+	memset(data, 0, sizeof(*data));
+	put_unaligned_le64(block, data->bytes);
+}
+
+static u64 get_block(const struct ddi_data *data)
+{
+	return get_unaligned_le64(data->bytes);
+}
+
+/* Read @block of the data device and check it still has the post's name. */
+static void verify_advice(struct work_struct *work)
+{
+	struct ddi_post *post = container_of(work, struct ddi_post, verify_work);
+	struct ddi_target *target = post->posts->target;
+	u64 advised = get_block(&post->request.old_data);
+	struct ddi_name name;
+	struct page *page;
+	struct bio bio;
+	struct bio_vec bvec;
+	int ret = -ENOMEM;
+
+	page = alloc_page(GFP_NOIO);
+	if (page) {
+		bio_init(&bio, target->data->bdev, &bvec, 1, REQ_OP_READ);
+		bio.bi_iter.bi_sector = advised * DDI_BLOCK_SECTORS;
+		__bio_add_page(&bio, page, DDI_BLOCK_SIZE, 0);
+		ret = submit_bio_wait(&bio);
+		bio_uninit(&bio);
+	}
+	if (!ret) {
+		void *data = kmap_local_page(page);
+
+		ddi_murmur3_128(data, DDI_BLOCK_SIZE, 0, name.bytes);
+		kunmap_local(data);
+	}
+	if (!ret && !memcmp(&name, &post->request.name, sizeof(name)))
+		atomic64_inc(&target->stats.verified_duplicates);
+	else
+		atomic64_inc(&target->stats.stale_advice);
+	if (page)
+		__free_page(page);
+	put_posts(post->posts);
+}
+
+/* Runs on a zone thread: count the answer, never block. */
+static void post_done(struct ddi_request *request)
+{
+	struct ddi_post *post = container_of(request, struct ddi_post, request);
+	struct ddi_target *target = post->posts->target;
+
+	/* A block rewritten with what it held is not a duplicate of itself. */
+	if (request->status || !request->found || get_block(&request->old_data) == post->block) {
+		put_posts(post->posts);
+		return;
+	}
+	atomic64_inc(&target->stats.duplicate_advice);
+	if (target->config.verify) {
+		INIT_WORK(&post->verify_work, verify_advice);
+		queue_work(target->verify_wq, &post->verify_work);
+		return;
+	}
+	put_posts(post->posts);
+}
+
+/*
+ * Hash the posts' blocks of the bio's data, which start @skip bytes in. A
+ * block inside one segment is hashed in place; one split across segments
+ * is gathered into this CPU's buffer first, with preemption off from its
+ * first byte to its hash.
+ */
+static void hash_blocks(struct ddi_target *target, struct bio *bio, u32 skip,
+			struct ddi_write_posts *posts)
+{
+	struct ddi_block_buffer *gather = NULL;
+	struct post_cursor cursor;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 filled = 0, n = 0;
+
+	cursor_start(&cursor, posts);
+	bio_for_each_segment(bv, bio, iter) {
+		u32 offset = 0;
+
+		while (offset < bv.bv_len && n < posts->count) {
+			u32 take = min(bv.bv_len - offset, (u32)DDI_BLOCK_SIZE - filled);
+			u8 *data;
+
+			if (skip) {
+				take = min(skip, bv.bv_len - offset);
+				skip -= take;
+				offset += take;
+				continue;
+			}
+			data = kmap_local_page(bv.bv_page);
+			if (filled == 0 && take == DDI_BLOCK_SIZE) {
+				ddi_murmur3_128(data + bv.bv_offset + offset, DDI_BLOCK_SIZE, 0,
+						cursor_next(&cursor)->request.name.bytes);
+				n++;
+			} else {
+				if (!gather)
+					gather = get_cpu_ptr(target->gather);
+				memcpy(gather->bytes + filled, data + bv.bv_offset + offset, take);
+				filled += take;
+				if (filled == DDI_BLOCK_SIZE) {
+					ddi_murmur3_128(gather->bytes, DDI_BLOCK_SIZE, 0,
+							cursor_next(&cursor)->request.name.bytes);
+					n++;
+					filled = 0;
+					put_cpu_ptr(target->gather);
+					gather = NULL;
+				}
+			}
+			kunmap_local(data);
+			offset += take;
+		}
+	}
+	/* The posts are of whole blocks: the last one gathered was hashed. */
+	if (WARN_ON_ONCE(gather))
+		put_cpu_ptr(target->gather);
+}
+
+/**
+ * ddi_target_io_hash_write() - Name the whole blocks of a write before it is sent.
+ * @target: the target.
+ * @ti: its dm target.
+ * @bio: a write with data, not yet remapped.
+ *
+ * Never waits. A write whose posts would take the posts in flight past
+ * the target's bound, or that finds no memory for them at once, is not
+ * posted, and its blocks are counted as skipped.
+ *
+ * Return: the posts to launch when the write succeeds, or NULL if it has
+ * no whole block or is not posted.
+ */
+struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, struct dm_target *ti,
+						 struct bio *bio)
+{
+	sector_t start = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector_t end = start + bio_sectors(bio);
+	u64 first = DIV_ROUND_UP_ULL(start, DDI_BLOCK_SECTORS);
+	u64 last = end / DDI_BLOCK_SECTORS;
+	struct ddi_write_posts *posts;
+	struct post_cursor cursor;
+	unsigned long bytes;
+	u32 i, count;
+
+	if (last <= first)
+		return NULL;
+	count = last - first;
+	bytes = ddi_target_io_posts_bytes(count);
+	if (bytes > target->posts_limit)
+		goto skip;
+	/* One atomic a write: going past the bound at once is undone at once. */
+	if (atomic_long_add_return(bytes, &target->posts_bytes) > target->posts_limit)
+		goto uncharge;
+	posts = alloc_posts(count);
+	if (!posts)
+		goto uncharge;
+	posts->target = target;
+	posts->bytes = bytes;
+	atomic_set(&posts->pending, count);
+	cursor_start(&cursor, posts);
+	for (i = 0; i < count; i++) {
+		struct ddi_post *post = cursor_next(&cursor);
+
+		post->posts = posts;
+		post->block = first + i;
+		post->request = (struct ddi_request) {
+			.type = DDI_POST,
+			.callback = post_done,
+		};
+		set_block(&post->request.new_data, post->block);
+	}
+	hash_blocks(target, bio, (first * DDI_BLOCK_SECTORS - start) << SECTOR_SHIFT, posts);
+	return posts;
+
+uncharge:
+	atomic_long_sub(bytes, &target->posts_bytes);
+skip:
+	atomic64_add(count, &target->stats.blocks_skipped);
+	return NULL;
+}
+
+/**
+ * ddi_target_io_post_write() - Post a write's names, or drop them if it failed.
+ * @posts: from ddi_target_io_hash_write().
+ * @succeeded: whether the write reached the data device.
+ *
+ * Called from bio completion: launching never sleeps.
+ */
+void ddi_target_io_post_write(struct ddi_write_posts *posts, bool succeeded)
+{
+	struct ddi_target *target = posts->target;
+	u32 i, count = posts->count;
+	struct post_cursor cursor;
+
+	if (!succeeded) {
+		free_posts(posts);
+		return;
+	}
+	posts->epoch = READ_ONCE(target->posts_epoch);
+	atomic64_inc(&target->stats.posts_in_flight[posts->epoch]);
+	atomic64_add(count, &target->stats.blocks_indexed);
+	/*
+	 * The last answer may free @posts: read nothing from it after that.
+	 * The cursor reads a chunk's header before launching its first post,
+	 * so it is still there.
+	 */
+	cursor_start(&cursor, posts);
+	for (i = 0; i < count; i++)
+		ddi_index_launch(target->index, &cursor_next(&cursor)->request);
+}
+
+/**
+ * ddi_target_io_wait_for_posts() - Wait until every post made so far has been
+ * answered and verified.
+ * @target: the target. Writes may go on completing: their posts are not
+ *	waited for, so a steady stream of them cannot hold the wait up for
+ *	ever. With no write in flight (suspended), this waits for all posts.
+ */
+void ddi_target_io_wait_for_posts(struct ddi_target *target)
+{
+	atomic64_t *in_flight = target->stats.posts_in_flight;
+	unsigned int old;
+
+	mutex_lock(&target->posts_wait_mutex);
+	old = target->posts_epoch;
+	/* Left from before the last flip: older still, and no longer added to. */
+	wait_event_idle(target->posts_wait, atomic64_read(&in_flight[!old]) == 0);
+	/*
+	 * From here new posts count in the other epoch, so this one can only
+	 * drain. A post launched while the epoch flips may land in either
+	 * count: it is not one made before this call, and waiting for it or
+	 * not is as good.
+	 */
+	WRITE_ONCE(target->posts_epoch, !old);
+	wait_event_idle(target->posts_wait, atomic64_read(&in_flight[old]) == 0);
+	mutex_unlock(&target->posts_wait_mutex);
+}
+
+struct sync_query {
+	struct ddi_request request;
+	struct completion done;
+};
+
+static void query_done(struct ddi_request *request)
+{
+	complete(&container_of(request, struct sync_query, request)->done);
+}
+
+/**
+ * ddi_target_io_query_name() - Ask the index about one name, changing no entry.
+ * @target: the target.
+ * @name: the name.
+ * @found: set to whether the index knows it.
+ * @block: set to its block, if found.
+ *
+ * The lookup neither adds nor refreshes the name; like every lookup, it
+ * frees the slots of expired entries it meets, which no lookup could
+ * find, so the index's entry count may drop.
+ *
+ * Return: the request's status.
+ */
+int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *name, bool *found,
+			     u64 *block)
+{
+	struct sync_query query = {
+		.request = {
+			.type = DDI_QUERY_NO_UPDATE,
+			.name = *name,
+			.callback = query_done,
+		},
+	};
+
+	init_completion(&query.done);
+	ddi_index_launch(target->index, &query.request);
+	wait_for_completion(&query.done);
+	*found = query.request.found;
+	*block = get_block(&query.request.old_data);
+	return query.request.status;
+}
