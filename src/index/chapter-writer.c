@@ -12,9 +12,13 @@
 
 #include "index.h"
 
+/*
+ * Acquire: pairs with each zone's release in ddi_chapter_writer_hand_over(),
+ * so the writer that sees every zone counted sees every zone's records.
+ */
 static bool all_zones_handed(struct ddi_index *index)
 {
-	return READ_ONCE(index->writer.zones_handed) == index->zone_count;
+	return atomic_read_acquire(&index->writer.zones_handed) == index->zone_count;
 }
 
 static void write_handed_chapter(struct ddi_index *index)
@@ -24,10 +28,7 @@ static void write_handed_chapter(struct ddi_index *index)
 	u32 record_count = 0;
 	int ret;
 
-	/* The zones' hand-over under this mutex published their records. */
-	mutex_lock(&writer->mutex);
-	mutex_unlock(&writer->mutex);
-
+	/* all_zones_handed() was seen true: its acquire published the records. */
 	/*
 	 * After one failed write the device is not trusted with another: the
 	 * chapters that follow are dropped too, and no save is made (see
@@ -57,13 +58,16 @@ static void write_handed_chapter(struct ddi_index *index)
 		WRITE_ONCE(writer->chapters_written, writer->chapters_written + 1);
 	}
 
-	mutex_lock(&writer->mutex);
-	writer->zones_handed = 0;
-	mutex_unlock(&writer->mutex);
 	/*
-	 * Release: everything the writer read from the handed buffers is done
-	 * before a zone that sees the new end reuses them (acquire in
-	 * ddi_chapter_writer_hand_over() and ddi_chapter_writer_is_written()).
+	 * No zone counts itself for the next chapter before it sees the new
+	 * end, so this reset cannot lose one.
+	 */
+	atomic_set(&writer->zones_handed, 0);
+	/*
+	 * Release: the reset, and everything the writer read from the handed
+	 * buffers, are done before a zone that sees the new end reuses them
+	 * (acquire in ddi_chapter_writer_hand_over() and
+	 * ddi_chapter_writer_is_written()).
 	 */
 	atomic64_set_release(&writer->written_end, vcn + 1);
 	wake_up_all(&writer->written_wait);
@@ -97,7 +101,7 @@ int ddi_chapter_writer_create(struct ddi_index *index, u64 open_vcn)
 	struct task_struct *thread;
 	int ret;
 
-	mutex_init(&writer->mutex);
+	atomic_set(&writer->zones_handed, 0);
 	init_waitqueue_head(&writer->wait);
 	init_waitqueue_head(&writer->written_wait);
 	atomic64_set(&writer->close_target, open_vcn);
@@ -199,15 +203,14 @@ void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone)
 				    vcn + 1 > chapters ? vcn + 1 - chapters : 0, vcn + 1);
 
 	/*
-	 * The mutex publishes all of the above to the writer, whose
-	 * atomic64_set_release() of written_end passes it on to a saver's
-	 * acquire in ddi_chapter_writer_drain().
+	 * Release: publishes all of the above to the writer (acquire in
+	 * all_zones_handed()), whose atomic64_set_release() of written_end
+	 * passes it on to a saver's acquire in ddi_chapter_writer_drain().
+	 * Each zone's increment continues the release sequence of those
+	 * before it, so the last one publishes every zone's records.
 	 */
-	mutex_lock(&writer->mutex);
 	writer->handed[zone->id] = zone->closing;
-	writer->zones_handed++;
-	mutex_unlock(&writer->mutex);
-	if (all_zones_handed(index))
+	if (atomic_inc_return_release(&writer->zones_handed) == index->zone_count)
 		wake_up(&writer->wait);
 }
 

@@ -53,11 +53,14 @@ struct ddi_index_zone {
  */
 struct ddi_chapter_writer {
 	struct task_struct *thread;
-	/* Guards handed and zones_handed. */
-	struct mutex mutex;
 	wait_queue_head_t wait;
+	/*
+	 * Each zone sets its handed[] entry, then counts itself in
+	 * zones_handed (release); the writer reads handed[] once the count
+	 * is full (acquire) and resets it before raising written_end.
+	 */
 	struct ddi_open_chapter_zone *handed[DDI_MAX_ZONES];
-	unsigned int zones_handed;
+	atomic_t zones_handed;
 	/* The chapter zones should move past; raised by the zone that fills. */
 	atomic64_t close_target;
 	/* Chapters below this are written; zones wait here for it to rise. */
