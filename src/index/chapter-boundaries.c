@@ -278,6 +278,8 @@ int ddi_chapter_boundaries_find_known(struct ddi_volume *volume, u64 written,
 	return scan_vcn_range(volume, lowest_vcn, highest_vcn);
 }
 
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_chapter_boundaries_find() - Find the chapters that hold valid records.
  * @volume: the volume; its page cache and page map are not used.
@@ -294,3 +296,4 @@ int ddi_chapter_boundaries_find(struct ddi_volume *volume, u64 *lowest_vcn,
 {
 	return ddi_chapter_boundaries_find_known(volume, 0, lowest_vcn, highest_vcn, is_empty);
 }
+#endif

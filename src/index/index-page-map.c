@@ -238,6 +238,8 @@ int ddi_index_page_map_decode(struct ddi_index_page_map *map, struct ddi_save_st
 	return 0;
 }
 
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_index_page_map_save() - Write the map into a buffer.
  * @map: the map.
@@ -281,3 +283,4 @@ int ddi_index_page_map_load(struct ddi_index_page_map *map, const u8 *buf, size_
 	ddi_save_stream_init_memory(&s, (u8 *)buf, len, false);
 	return ddi_index_page_map_decode(map, &s, true);
 }
+#endif

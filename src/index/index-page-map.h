@@ -32,7 +32,9 @@ int ddi_index_page_map_encode(const struct ddi_index_page_map *map, struct ddi_s
 int ddi_index_page_map_decode(struct ddi_index_page_map *map, struct ddi_save_stream *s,
 			      bool apply);
 /* Both return -EBADMSG for a bad magic or a buffer shorter than the save size. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_index_page_map_save(const struct ddi_index_page_map *map, u8 *buf, size_t len);
 int ddi_index_page_map_load(struct ddi_index_page_map *map, const u8 *buf, size_t len);
+#endif
 
 #endif /* DDI_INDEX_PAGE_MAP_H */

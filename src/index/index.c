@@ -533,6 +533,8 @@ void ddi_index_close(struct ddi_index *index)
 }
 EXPORT_SYMBOL_GPL(ddi_index_close);
 
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /*
  * Stop the index as a crash would: outstanding work completes and written
  * chapters stay, but nothing is saved, so the next open must rebuild.
@@ -544,6 +546,7 @@ void ddi_index_abandon(struct ddi_index *index)
 	ddi_chapter_writer_drain(index);
 	free_index(index);
 }
+#endif
 
 /**
  * ddi_index_get_stats() - Read the index's counters.

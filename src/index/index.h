@@ -128,7 +128,9 @@ struct ddi_index_storage {
 };
 
 /* index.c: close without saving, as a crash would leave the device. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 void ddi_index_abandon(struct ddi_index *index);
+#endif
 
 /* index-zone.c */
 int ddi_index_zones_create(struct ddi_index *index, u64 open_vcn);

@@ -241,6 +241,8 @@ void ddi_open_chapter_zone_remove(struct ddi_open_chapter_zone *zone,
 	zone->next[hole] = zone->next[last];
 }
 
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_open_chapter_zone_count() - Live records in a zone.
  * @zone: the zone.
@@ -262,6 +264,7 @@ u32 ddi_open_chapter_zone_capacity(const struct ddi_open_chapter_zone *zone)
 {
 	return zone->capacity;
 }
+#endif
 
 /**
  * ddi_open_chapter_zone_full() - Whether a zone has no room for a new name.
@@ -274,6 +277,7 @@ bool ddi_open_chapter_zone_full(const struct ddi_open_chapter_zone *zone)
 	return zone->count == zone->capacity;
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_open_chapter_zone_get_stats() - Copy a zone's counters.
  * @zone: the zone; see struct ddi_open_chapter_stats for who may read it.
@@ -284,6 +288,7 @@ void ddi_open_chapter_zone_get_stats(const struct ddi_open_chapter_zone *zone,
 {
 	*stats = zone->stats;
 }
+#endif
 
 /**
  * ddi_open_chapter_close() - Gather the zones' records into a chapter.
@@ -360,6 +365,7 @@ size_t ddi_open_chapter_save_size(const struct ddi_geometry *geo)
 	return DDI_OC_SAVE_RECORDS + (size_t)geo->records_per_chapter * sizeof(struct ddi_record);
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_open_chapter_save_crc() - Checksum of a saved open chapter.
  * @buffer: the saved form.
@@ -374,6 +380,7 @@ u32 ddi_open_chapter_save_crc(const u8 *buffer, u32 count)
 	return crc32_le(crc, buffer + DDI_OC_SAVE_RECORDS,
 			(size_t)count * sizeof(struct ddi_record));
 }
+#endif
 
 static u32 saved_count(struct ddi_open_chapter_zone *zones[], unsigned int zone_count)
 {
@@ -429,6 +436,7 @@ int ddi_open_chapter_encode(struct ddi_open_chapter_zone *zones[], unsigned int 
 	return s->error;
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_open_chapter_save() - Save the open chapter into a buffer.
  * @zones: every zone's part of the open chapter; none may be in use.
@@ -452,6 +460,7 @@ int ddi_open_chapter_save(struct ddi_open_chapter_zone *zones[], unsigned int zo
 		*length = s.pos;
 	return ret;
 }
+#endif
 
 /**
  * ddi_open_chapter_decode() - Refill the zones from a save stream.
@@ -538,6 +547,7 @@ int ddi_open_chapter_decode(struct ddi_open_chapter_zone *zones[], unsigned int 
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_open_chapter_load() - Refill the zones from a saved open chapter.
  * @zones: every zone's part of the open chapter; none may be in use.
@@ -573,3 +583,4 @@ int ddi_open_chapter_load(struct ddi_open_chapter_zone *zones[], unsigned int zo
 	return ddi_open_chapter_decode(zones, zone_count, zone_of, &s, size, true, vcn,
 				       dropped);
 }
+#endif

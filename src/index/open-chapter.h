@@ -47,11 +47,15 @@ bool ddi_open_chapter_zone_search(struct ddi_open_chapter_zone *zone,
 				  const struct ddi_name *name, struct ddi_data *data);
 void ddi_open_chapter_zone_remove(struct ddi_open_chapter_zone *zone,
 				  const struct ddi_name *name);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 u32 ddi_open_chapter_zone_count(const struct ddi_open_chapter_zone *zone);
 u32 ddi_open_chapter_zone_capacity(const struct ddi_open_chapter_zone *zone);
+#endif
 bool ddi_open_chapter_zone_full(const struct ddi_open_chapter_zone *zone);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 void ddi_open_chapter_zone_get_stats(const struct ddi_open_chapter_zone *zone,
 				     struct ddi_open_chapter_stats *stats);
+#endif
 
 int ddi_open_chapter_close(struct ddi_open_chapter_zone *zones[], unsigned int zone_count,
 			   u64 vcn, struct ddi_record *records, u32 *record_count,
@@ -89,11 +93,13 @@ int ddi_open_chapter_encode(struct ddi_open_chapter_zone *zones[], unsigned int 
 int ddi_open_chapter_decode(struct ddi_open_chapter_zone *zones[], unsigned int zone_count,
 			    ddi_zone_of_t zone_of, struct ddi_save_stream *s, size_t size,
 			    bool apply, u64 *vcn, u32 *dropped);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 u32 ddi_open_chapter_save_crc(const u8 *buffer, u32 count);
 int ddi_open_chapter_save(struct ddi_open_chapter_zone *zones[], unsigned int zone_count,
 			  u64 vcn, u8 *buffer, size_t size, size_t *length);
 int ddi_open_chapter_load(struct ddi_open_chapter_zone *zones[], unsigned int zone_count,
 			  ddi_zone_of_t zone_of, const u8 *buffer, size_t size, u64 *vcn,
 			  u32 *dropped);
+#endif
 
 #endif /* DDI_OPEN_CHAPTER_H */

@@ -216,31 +216,13 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 	return 0;
 }
 
-/**
- * ddi_volume_index_save_zone() - Save one zone.
- * @vi: the index.
- * @zone: the zone; call on its thread, or while it is idle.
- * @buf: where to write the zone's part.
- * @len: bytes at @buf, at least ddi_volume_index_zone_save_size().
- *
- * Return: 0, or -EINVAL if @buf is too short or @zone out of range.
- */
-int ddi_volume_index_save_zone(const struct ddi_volume_index *vi, unsigned int zone,
-			       u8 *buf, size_t len)
-{
-	struct ddi_save_stream s;
-
-	if (zone >= vi->zone_count || len < ddi_volume_index_zone_save_size(vi))
-		return -EINVAL;
-	ddi_save_stream_init_memory(&s, buf, len, true);
-	return vi_encode_zone(vi, zone, &s);
-}
-
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_index_load_zone() - Load one zone from its saved part.
  * @vi: the index.
  * @zone: the zone; call on its thread, or while it is idle.
- * @buf: the part ddi_volume_index_save_zone() wrote for this zone.
+ * @buf: the zone's part of what ddi_volume_index_save() wrote.
  * @len: bytes at @buf.
  *
  * Return: 0; -EBADMSG, leaving the zone unchanged, if the part is short,
@@ -259,6 +241,7 @@ int ddi_volume_index_load_zone(struct ddi_volume_index *vi, unsigned int zone,
 	ddi_save_stream_init_memory(&s, (u8 *)buf, len, false);
 	return vi_decode_zone(vi, zone, &s, true);
 }
+#endif
 
 /**
  * ddi_volume_index_save_size() - Bytes the whole index takes saved.
@@ -332,6 +315,7 @@ int ddi_volume_index_decode(struct ddi_volume_index *vi, struct ddi_save_stream 
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_index_save() - Save the whole index into a buffer.
  * @vi: the index, its zone threads idle.
@@ -372,3 +356,4 @@ int ddi_volume_index_load(struct ddi_volume_index *vi, const u8 *buf, size_t len
 	ddi_save_stream_init_memory(&s, (u8 *)buf, len, false);
 	return ddi_volume_index_decode(vi, &s, true) ? -EBADMSG : 0;
 }
+#endif

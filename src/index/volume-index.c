@@ -278,6 +278,8 @@ void ddi_volume_index_get_stats(const struct ddi_volume_index *vi,
 	stats->memory_bytes = vi->memory_bytes;
 }
 
+/* KUnit only: entry points the tests use and the index does not. */
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_index_memory_bytes() - RAM the index holds.
  * @vi: the index.
@@ -288,3 +290,4 @@ u64 ddi_volume_index_memory_bytes(const struct ddi_volume_index *vi)
 {
 	return vi->memory_bytes;
 }
+#endif

@@ -69,7 +69,9 @@ void ddi_volume_index_get_window(const struct ddi_volume_index *vi, unsigned int
 
 void ddi_volume_index_get_stats(const struct ddi_volume_index *vi,
 				struct ddi_volume_index_stats *stats);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 u64 ddi_volume_index_memory_bytes(const struct ddi_volume_index *vi);
+#endif
 
 /*
  * Saving: the whole index through a save stream (encode and decode, which
@@ -84,12 +86,14 @@ size_t ddi_volume_index_save_size(const struct ddi_volume_index *vi);
 int ddi_volume_index_encode(const struct ddi_volume_index *vi, struct ddi_save_stream *s);
 int ddi_volume_index_decode(struct ddi_volume_index *vi, struct ddi_save_stream *s,
 			    bool apply);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_volume_index_save(const struct ddi_volume_index *vi, u8 *buf, size_t len);
 int ddi_volume_index_load(struct ddi_volume_index *vi, const u8 *buf, size_t len);
+#endif
 size_t ddi_volume_index_zone_save_size(const struct ddi_volume_index *vi);
-int ddi_volume_index_save_zone(const struct ddi_volume_index *vi, unsigned int zone,
-			       u8 *buf, size_t len);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_volume_index_load_zone(struct ddi_volume_index *vi, unsigned int zone,
 			       const u8 *buf, size_t len);
+#endif
 
 #endif /* DDI_VOLUME_INDEX_H */

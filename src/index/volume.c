@@ -262,6 +262,7 @@ static void forget_chapter_locked(struct ddi_volume *volume, u32 chapter)
 	bitmap_clear(volume->bad_pages, first, geo->pages_per_chapter);
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_forget_chapter() - Drop what the volume knows of a chapter.
  * @volume: the volume.
@@ -278,6 +279,7 @@ void ddi_volume_forget_chapter(struct ddi_volume *volume, u64 vcn)
 	forget_chapter_locked(volume, ddi_physical_chapter(&volume->geo, vcn));
 	mutex_unlock(&volume->read_mutex);
 }
+#endif
 
 /*
  * A chapter just written is likely to be searched soon, so its index pages
@@ -491,6 +493,7 @@ void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
 			  geo->pages_per_chapter);
 }
 
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_read_chapter_index() - Read all index pages of a chapter.
  * @volume: the volume.
@@ -538,6 +541,7 @@ int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 	}
 	return next_list == geo->delta_lists_per_chapter ? 0 : -EBADMSG;
 }
+#endif
 
 /**
  * ddi_volume_get_stats() - Sum up the volume's counters.

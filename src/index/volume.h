@@ -155,7 +155,9 @@ extern bool ddi_volume_fail_next_storage;
 int ddi_volume_write_chapter(struct ddi_volume *volume,
 			     struct ddi_open_chapter_index *chapter_index,
 			     const struct ddi_record *records, u32 record_count);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 void ddi_volume_forget_chapter(struct ddi_volume *volume, u64 vcn);
+#endif
 
 int ddi_volume_search(struct ddi_volume *volume, struct ddi_request *request);
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
@@ -166,11 +168,15 @@ int ddi_volume_search_sync(struct ddi_volume *volume, const struct ddi_name *nam
 			   u64 vcn, bool *found, struct ddi_data *data);
 int ddi_volume_read_record_page(struct ddi_volume *volume, u32 chapter, u32 record_page,
 				u8 *copy, struct ddi_record_page_header *header);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 				  u32 *last_lists);
+#endif
 void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter);
+#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_chapter_boundaries_find(struct ddi_volume *volume, u64 *lowest_vcn,
 				u64 *highest_vcn, bool *is_empty);
+#endif
 int ddi_chapter_boundaries_find_known(struct ddi_volume *volume, u64 written,
 				      u64 *lowest_vcn, u64 *highest_vcn, bool *is_empty);
 int ddi_volume_readers_start(struct ddi_volume *volume);
