@@ -96,27 +96,37 @@ static void free_vmem(void *arg)
 	vfree(arg);
 }
 
-static struct index_fixture *make_fixture(struct kunit *test, unsigned int zones, u32 records)
+/* A fixture on an index of @config's shape, with @records random records. */
+static struct index_fixture *make_shaped_fixture(struct kunit *test,
+						 const struct ddi_index_config *config,
+						 u32 records)
 {
 	struct index_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	f->disk = ddi_test_disk_open(test, TEST_DISK, TEST_DISK_BYTES);
-	f->config = test_config(zones);
+	f->config = *config;
 	ddi_test_seed(test, &f->rnd);
 	f->record_count = records;
 	f->records = vmalloc(sizeof(*f->records) * records);
 	KUNIT_ASSERT_NOT_NULL(test, f->records);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, f->records));
 	ddi_test_random_records(&f->rnd, f->records, records);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index, NULL));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, f));
 	return f;
 }
 
+static struct index_fixture *make_fixture(struct kunit *test, unsigned int zones, u32 records)
+{
+	struct ddi_index_config config = test_config(zones);
+
+	return make_shaped_fixture(test, &config, records);
+}
+
 static void reopen(struct kunit *test, struct index_fixture *f)
 {
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index, NULL));
 }
 
 static void post_all(struct kunit *test, struct index_fixture *f, u32 first, u32 count,
@@ -612,7 +622,7 @@ static void index_replaces_storage(struct kunit *test)
 
 	/* Another index is no copy of this one: refused, nothing changed. */
 	stranger = ddi_test_disk_open(test, TEST_DISK + 2, TEST_DISK_BYTES);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(stranger->bdev, &config, &other));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(stranger->bdev, &config, &other, NULL));
 	ddi_index_close(other);
 	reopen(test, f);
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open_storage(f->index, stranger->bdev, &storage));
@@ -643,6 +653,18 @@ static void index_torn_save_keeps_previous(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 200), 200U);
 }
 
+/* The open is refused with @ret, and says why in the table line's words. */
+static void expect_refused(struct kunit *test, struct ddi_test_disk *disk,
+			   const struct ddi_index_config *config, int ret, const char *why)
+{
+	struct ddi_index *index = NULL;
+	char *error = NULL;
+
+	KUNIT_EXPECT_EQ(test, ret, ddi_index_open(disk->bdev, config, &index, &error));
+	KUNIT_EXPECT_NULL(test, index);
+	KUNIT_EXPECT_STREQ(test, error ?: "(none)", why);
+}
+
 /* A device holding something else is refused, and left alone. */
 static void index_refuses_foreign_device(struct kunit *test)
 {
@@ -652,34 +674,37 @@ static void index_refuses_foreign_device(struct kunit *test)
 	struct ddi_index *index;
 
 	ddi_test_disk_poke(test, disk, 1024, 0x53);
-	KUNIT_EXPECT_EQ(test, -EMEDIUMTYPE, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -EMEDIUMTYPE,
+		       "index_dev holds something other than an index (add format to overwrite it)");
 	config.record_pages_per_chapter = 1024;
 	config.chapters_per_volume = 1024;
 	config.format = true;
-	KUNIT_EXPECT_EQ(test, -ENOSPC, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -ENOSPC, "index_dev is too small for the index");
 	config = test_config(0);
-	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -EINVAL,
+		       "zones, readers or cache_chapters out of range");
 	/* Refused for its cache size before anything is written. */
 	ddi_test_disk_zero(disk, 0, TEST_DISK_BYTES);
 	config = test_config(1);
 	config.cache_chapters = 10000;
 	config.format = true;
-	KUNIT_EXPECT_EQ(test, -ERANGE, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -ERANGE,
+		       "cache_chapters x record pages per chapter must be readers + 2 to 32767");
 	KUNIT_EXPECT_EQ(test, -ENODATA, ddi_layout_read_super(disk->bdev, &layout));
 	config = test_config(1);
 	config.format = true;
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
 	ddi_index_close(index);
 	/* A damaged superblock is refused, not taken for a blank device. */
 	ddi_test_disk_poke(test, disk, 30, 0x01);
 	config.format = false;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -EBADMSG,
+		       "index_dev has a damaged or unknown superblock (add format to overwrite it)");
 	ddi_test_disk_poke(test, disk, 30, 0x01);
-	config.format = true;
 	/* An index of another shape is refused without format. */
 	config.chapters_per_volume = TEST_CHAPTERS * 2;
-	config.format = false;
-	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &config, &index));
+	expect_refused(test, disk, &config, -EINVAL,
+		       "index_dev holds an index of another size (add format to overwrite it)");
 }
 
 /*
@@ -766,7 +791,7 @@ static void index_refuses_crafted_superblock(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(crafted); i++) {
 		craft_super(test, f->disk, crafted[i].offset, crafted[i].width, crafted[i].value);
 		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG,
-				    ddi_index_open(f->disk->bdev, &f->config, &index),
+				    ddi_index_open(f->disk->bdev, &f->config, &index, NULL),
 				    "%s", crafted[i].what);
 		craft_super(test, f->disk, crafted[i].offset, crafted[i].width,
 			    crafted[i].width == 8 ? get_unaligned_le64(good + crafted[i].offset) :
@@ -780,7 +805,7 @@ static void index_refuses_crafted_superblock(struct kunit *test)
 	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks + 1);
 	craft_super(test, f->disk, 40, 8, layout.volume_start_block + 2);
 	craft_super(test, f->disk, 48, 8, layout.total_blocks + 2);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(f->disk->bdev, &f->config, &index));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(f->disk->bdev, &f->config, &index, NULL));
 	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks);
 	craft_super(test, f->disk, 40, 8, layout.volume_start_block);
 	craft_super(test, f->disk, 48, 8, layout.total_blocks);
@@ -826,7 +851,8 @@ static void index_read_error_does_not_format(struct kunit *test)
 	kunit_activate_static_stub(test, ddi_layout_read_super, failing_read_super);
 	for (i = 0; i < ARRAY_SIZE(errors); i++) {
 		read_super_error = errors[i];
-		KUNIT_EXPECT_EQ(test, errors[i], ddi_index_open(f->disk->bdev, &f->config, &index));
+		KUNIT_EXPECT_EQ(test, errors[i],
+				ddi_index_open(f->disk->bdev, &f->config, &index, NULL));
 	}
 	kunit_deactivate_static_stub(test, ddi_layout_read_super);
 	reopen(test, f);
@@ -956,7 +982,8 @@ static void index_format_recovers_damaged_index(struct kunit *test)
 		ddi_test_disk_poke(test, f->disk, (1 + slot * layout.save_slot_blocks + 1) *
 				   DDI_BLOCK_BYTES + 20, 0x10);
 
-	KUNIT_EXPECT_EQ(test, -EUCLEAN, ddi_index_open(f->disk->bdev, &f->config, &index));
+	expect_refused(test, f->disk, &f->config, -EUCLEAN,
+		       "index_dev has too many damaged chapters to rebuild the index from");
 	f->config.format = true;
 	reopen(test, f);
 	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_FORMATTED);
@@ -1058,7 +1085,7 @@ static void index_device_size_is_exact(struct kunit *test)
 	KUNIT_EXPECT_GT(test, bytes, geo.bytes_per_volume);
 	KUNIT_ASSERT_LT(test, bytes, (u64)TEST_DISK_BYTES);
 	config.format = true;
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
 	KUNIT_EXPECT_EQ(test, index->layout.total_blocks * DDI_BLOCK_BYTES, bytes);
 	ddi_index_close(index);
 }
@@ -1301,7 +1328,7 @@ static void index_saves_large_state_in_bounded_memory(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, f->records));
 	KUNIT_ASSERT_TRUE(test, sample && sample_vcn && sample_found);
 	ddi_test_random_records(&f->rnd, f->records, f->record_count);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(f->disk->bdev, &f->config, &f->index, NULL));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, f));
 	post_all(test, f, 0, f->record_count, false);
 

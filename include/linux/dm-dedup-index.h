@@ -170,7 +170,7 @@ struct ddi_index;
 struct ddi_index_storage;
 
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
-		   struct ddi_index **index_ptr);
+		   struct ddi_index **index_ptr, char **error);
 void ddi_index_close(struct ddi_index *index);
 void ddi_index_launch(struct ddi_index *index, struct ddi_request *request);
 void ddi_index_flush(struct ddi_index *index);

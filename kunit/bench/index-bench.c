@@ -146,7 +146,7 @@ static void bench_open(struct kunit *test, struct bench *b, unsigned int zones)
 
 	/* A blank device, so that no earlier round's index is loaded. */
 	ddi_test_disk_zero(b->disk, 0, DISK_BYTES);
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(b->disk->bdev, &config, &b->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(b->disk->bdev, &config, &b->index, NULL));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, b));
 }
 

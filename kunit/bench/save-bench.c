@@ -103,7 +103,7 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 	}
 	ddi_test_disk_zero(disk, 0, device_bytes);
 	config.format = true;
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
 
 	seed = get_random_u64();
 	kunit_info(test, "memory %u: seed %llu\n", memory_mb, seed);

@@ -11,6 +11,9 @@ DDI_MODULE=/lib/ddi/dm-dedup-index.ko
 DDI_DATA=/dev/vda
 # shellcheck disable=SC2034
 DDI_INDEX=/dev/vdb
+# How the index's kernel messages name it (each begins "dm_dedup_index: vdb: ").
+# shellcheck disable=SC2034
+DDI_INDEX_NAME=vdb
 # shellcheck disable=SC2034
 DDI_SMALL=/dev/vdc
 DDI_STATE=/dev/vdd

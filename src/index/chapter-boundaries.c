@@ -204,7 +204,8 @@ static int find_vcn_range(struct ddi_volume *volume, u32 limit, u64 *lowest_vcn,
 			return 0;
 		}
 	}
-	pr_err("more than %d bad chapters in the volume\n", DDI_MAX_BAD_CHAPTERS);
+	pr_err("%pg: more than %d bad chapters in the volume\n",
+	       volume->bdev, DDI_MAX_BAD_CHAPTERS);
 	return -EBADMSG;
 }
 
@@ -274,7 +275,8 @@ int ddi_chapter_boundaries_find_known(struct ddi_volume *volume, u64 written,
 	ret = find_vcn_range(volume, limit, lowest_vcn, highest_vcn);
 	if (ret != -ERANGE)
 		return ret;
-	pr_warn("damaged chapters hide the volume's boundaries: probing every chapter\n");
+	pr_warn("%pg: damaged chapters hide the volume's boundaries: probing every chapter\n",
+		volume->bdev);
 	return scan_vcn_range(volume, lowest_vcn, highest_vcn);
 }
 

@@ -138,14 +138,18 @@ static int repair_index_pages(struct ddi_index *index, u64 vcn, struct rebuild_s
 		ret = ddi_chapter_repair_run(state->repair, index->volume, first, end,
 					     first_list, end_list);
 		if (ret < 0) {
-			/* Not fatal: the pages stay damaged, as without repair. */
-			pr_warn("rebuild: chapter %llu index pages %u to %u cannot be repaired: %d\n",
-				vcn, first, end - 1, ret);
+			/*
+			 * Not fatal: the pages stay damaged, as without repair.
+			 * Rate limited, as every chapter may say it; the summary
+			 * line at the end of the rebuild counts them all.
+			 */
+			pr_warn_ratelimited("%pg: rebuild: chapter %llu index pages %u to %u cannot be repaired: %d\n",
+					    index->bdev, vcn, first, end - 1, ret);
 			break;
 		}
 		if (ret)
-			pr_info("rebuild: chapter %llu index pages %u to %u repaired from its record pages\n",
-				vcn, first, end - 1);
+			pr_info_ratelimited("%pg: rebuild: chapter %llu index pages %u to %u repaired from its record pages\n",
+					    index->bdev, vcn, first, end - 1);
 		repaired += ret;
 		first = end;
 	}
@@ -261,7 +265,8 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		return -ENOMEM;
 	}
 
-	pr_info("rebuilding index from chapters %llu to %llu\n", lowest_vcn, highest_vcn);
+	pr_info("%pg: rebuilding index from chapters %llu to %llu\n",
+		index->bdev, lowest_vcn, highest_vcn);
 	set_windows(index, lowest_vcn, highest_vcn + 1);
 	for (vcn = lowest_vcn; vcn <= highest_vcn; vcn++) {
 		u64 done = vcn - lowest_vcn;
@@ -284,27 +289,31 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		if (damage == geo->pages_per_chapter) {
 			skipped++;
 			if (reports++ < DDI_REBUILD_REPORTS)
-				pr_warn("rebuild: chapter %llu has no intact page; skipped\n", vcn);
+				pr_warn("%pg: rebuild: chapter %llu has no intact page; skipped\n",
+					index->bdev, vcn);
 		} else if (damage) {
 			if (reports++ < DDI_REBUILD_REPORTS)
-				pr_warn("rebuild: chapter %llu: %d of %u index pages and %u of %u record pages damaged, %d repaired; the names on the others are lost\n",
-					vcn, index_damage, geo->index_pages_per_chapter,
-					record_damage, geo->record_pages_per_chapter, repaired);
+				pr_warn("%pg: rebuild: chapter %llu: %d of %u index pages and %u of %u record pages damaged, %d repaired; the names on the others are lost\n",
+					index->bdev, vcn, index_damage,
+					geo->index_pages_per_chapter, record_damage,
+					geo->record_pages_per_chapter, repaired);
 		}
 		damaged_pages += damage;
 		repaired_pages += repaired;
 		atomic64_add(index_damage, &index->volume->corrupt_pages);
 		if (chapters >= 10 && (done + 1) % (chapters / 10) == 0)
-			pr_info("rebuild: %llu of %llu chapters\n", done + 1, chapters);
+			pr_info("%pg: rebuild: %llu of %llu chapters\n",
+				index->bdev, done + 1, chapters);
 	}
 
 	if (repaired_pages) {
 		ret = ddi_chapter_repair_flush(index->volume);
 		if (ret)
-			pr_warn("rebuild: the repaired index pages cannot be written: %d\n", ret);
+			pr_warn("%pg: rebuild: the repaired index pages cannot be written: %d\n",
+				index->bdev, ret);
 	}
-	pr_info("rebuilt %llu records from %llu chapters (%llu skipped, %llu damaged pages, %llu repaired) in %lld ms\n",
-		records, chapters - skipped, skipped, damaged_pages, repaired_pages,
+	pr_info("%pg: rebuilt %llu records from %llu chapters (%llu skipped, %llu damaged pages, %llu repaired) in %lld ms\n",
+		index->bdev, records, chapters - skipped, skipped, damaged_pages, repaired_pages,
 		ktime_ms_delta(ktime_get(), start));
 	free_state(&state);
 	return 0;

@@ -93,12 +93,13 @@ int ddi_index_state_save(struct ddi_index *index)
 		save_sections(index, &s, header.section_bytes);
 	ret = ddi_layout_finish_save(&s, index->bdev, &index->layout, slot, &header);
 	if (ret) {
-		pr_err("cannot save index state: %d\n", ret);
+		pr_err("%pg: cannot save index state: %d\n", index->bdev, ret);
 		return ret;
 	}
 	index->layout_save_sequence = header.sequence;
 	index->layout_save_slot = slot;
-	pr_info("saved index state: open chapter %llu, slot %u\n", header.open_vcn, slot);
+	pr_info("%pg: saved index state: open chapter %llu, slot %u\n",
+		index->bdev, header.open_vcn, slot);
 	return 0;
 }
 
@@ -194,7 +195,8 @@ static int load_slot(struct ddi_index *index, unsigned int slot,
 		ret = -EBADMSG;
 out:
 	if (ret) {
-		pr_warn("save slot %u cannot be loaded: %s (%d)\n", slot, what, ret);
+		pr_warn("%pg: save slot %u cannot be loaded: %s (%d)\n",
+			index->bdev, slot, what, ret);
 		/*
 		 * What was decoded is thrown away; a rebuild that finds no
 		 * chapter to read would keep this, and the next save with it.
@@ -227,10 +229,10 @@ int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn)
 
 		usable[slot] = !ret;
 		if (ret && ret != -ENODATA)
-			pr_warn("save slot %u is damaged: %d\n", slot, ret);
+			pr_warn("%pg: save slot %u is damaged: %d\n", index->bdev, slot, ret);
 		if (!ret && headers[slot].open_vcn != volume_open_vcn) {
-			pr_info("save slot %u is stale: open chapter %llu, volume at %llu\n",
-				slot, headers[slot].open_vcn, volume_open_vcn);
+			pr_info("%pg: save slot %u is stale: open chapter %llu, volume at %llu\n",
+				index->bdev, slot, headers[slot].open_vcn, volume_open_vcn);
 			usable[slot] = false;
 		}
 	}
@@ -248,7 +250,8 @@ int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn)
 		if (!ret) {
 			index->layout_save_sequence = headers[slot].sequence;
 			index->layout_save_slot = slot;
-			pr_info("loaded index state from slot %u: open chapter %llu\n", slot,
+			pr_info("%pg: loaded index state from slot %u: open chapter %llu\n",
+				index->bdev, slot,
 				headers[slot].open_vcn);
 			return 0;
 		}

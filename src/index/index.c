@@ -10,6 +10,9 @@
 
 #include "index.h"
 
+/* Ends the reason for a refusal that 'format' in the table line overrules. */
+#define FORMAT_HINT " (add format to overwrite it)"
+
 enum {
 	/* Room in each save slot beyond today's state, for other zone counts. */
 	DDI_SAVE_SLACK_BYTES = 1 << 20,
@@ -34,24 +37,28 @@ static int config_geometry(const struct ddi_index_config *config, struct ddi_geo
 	return -EINVAL;
 }
 
-static int check_config(const struct ddi_index_config *config)
+/*
+ * Why an open failed, for ddi_index_open()'s error string, and the errno
+ * to return. The words are the table line's: a dm target puts them in
+ * ti->error as they are.
+ */
+static int open_failed(char **why_ptr, char *why, int ret)
 {
-	if (config->zone_count == 0 || config->zone_count > DDI_MAX_ZONES ||
-	    config->reader_count == 0 || config->reader_count > DDI_MAX_READERS ||
-	    config->cache_chapters == 0)
-		return -EINVAL;
-	return 0;
+	*why_ptr = why;
+	return ret;
 }
 
 /* The page cache must fit its 15-bit slot numbers and leave readers room. */
-static int check_cache(struct ddi_index *index)
+static int check_cache(struct ddi_index *index, char **why)
 {
 	u64 slots = (u64)index->config.cache_chapters * index->geo.record_pages_per_chapter;
 
 	if (slots > DDI_CACHE_MAX_SLOTS || slots < index->config.reader_count + 2) {
-		pr_err("a page cache of %llu pages is out of range (%u readers; at most %u)\n",
-		       slots, index->config.reader_count, DDI_CACHE_MAX_SLOTS);
-		return -ERANGE;
+		pr_err("%pg: a page cache of %llu pages is out of range (%u readers; at most %u)\n",
+		       index->bdev, slots, index->config.reader_count, DDI_CACHE_MAX_SLOTS);
+		return open_failed(why,
+				   "cache_chapters x record pages per chapter must be readers + 2 to 32767",
+				   -ERANGE);
 	}
 	return 0;
 }
@@ -99,7 +106,7 @@ EXPORT_SYMBOL_GPL(ddi_index_device_bytes);
  * Lay a new index out, in memory only: write_format() puts it on the device
  * once the rest of the open has succeeded.
  */
-static int plan_format(struct ddi_index *index)
+static int plan_format(struct ddi_index *index, char **why)
 {
 	u64 device_bytes = bdev_nr_bytes(index->bdev), bytes;
 	int ret;
@@ -109,11 +116,11 @@ static int plan_format(struct ddi_index *index)
 	if (!ret)
 		ret = ddi_layout_bytes(&index->layout, &bytes);
 	if (ret)
-		return ret;
+		return open_failed(why, "no volume layout for this shape", ret);
 	if (bytes > device_bytes) {
-		pr_err("the index device is too small: %llu bytes, %llu needed\n",
-		       device_bytes, bytes);
-		return -ENOSPC;
+		pr_err("%pg: the index device is too small: %llu bytes, %llu needed\n",
+		       index->bdev, device_bytes, bytes);
+		return open_failed(why, "index_dev is too small for the index", -ENOSPC);
 	}
 	return 0;
 }
@@ -126,11 +133,11 @@ static int write_format(struct ddi_index *index)
 	if (!ret)
 		ret = ddi_layout_write_super(index->bdev, &index->layout);
 	if (ret) {
-		pr_err("cannot format the index device: %d\n", ret);
+		pr_err("%pg: cannot format the index device: %d\n", index->bdev, ret);
 		return ret;
 	}
-	pr_info("formatted a new index: %u chapters of %u record pages, %llu MiB\n",
-		index->geo.chapters_per_volume, index->geo.record_pages_per_chapter,
+	pr_info("%pg: formatted a new index: %u chapters of %u record pages, %llu MiB\n",
+		index->bdev, index->geo.chapters_per_volume, index->geo.record_pages_per_chapter,
 		(index->layout.total_blocks * DDI_BLOCK_BYTES) >> 20);
 	return 0;
 }
@@ -141,13 +148,14 @@ static int write_format(struct ddi_index *index)
  * holds something that is not an index of this shape. A superblock that
  * could not be read at all (-EIO, -ENOMEM, ...) fails the open: it may be
  * a good index behind a transient error. Sets *@formatted when a format
- * is planned.
+ * is planned. On failure, sets *@why to the reason.
  */
-static int open_layout(struct ddi_index *index, bool *formatted)
+static int open_layout(struct ddi_index *index, bool *formatted, char **why)
 {
 	u64 device_bytes = bdev_nr_bytes(index->bdev), bytes;
 	struct ddi_index_layout found;
 	const char *field = NULL;
+	char *reason;
 	int ret;
 
 	*formatted = false;
@@ -157,8 +165,8 @@ static int open_layout(struct ddi_index *index, bool *formatted)
 	if (!ret) {
 		ret = ddi_layout_bytes(&found, &bytes);
 		if (ret || bytes > device_bytes) {
-			pr_err("the index device is smaller than its index\n");
-			return -ENOSPC;
+			pr_err("%pg: the index device is smaller than its index\n", index->bdev);
+			return open_failed(why, "index_dev is too small for the index", -ENOSPC);
 		}
 		index->layout = found;
 		return 0;
@@ -166,30 +174,36 @@ static int open_layout(struct ddi_index *index, bool *formatted)
 
 	switch (ret) {
 	case -ENODATA:
+		reason = NULL;
 		break;
 	case -EINVAL:
-		pr_err("the index device holds an index of another shape (%u record pages x %u chapters)\n",
-		       found.record_pages_per_chapter, found.chapters_per_volume);
+		pr_err("%pg: the index device holds an index of another shape (%u record pages x %u chapters)\n",
+		       index->bdev, found.record_pages_per_chapter, found.chapters_per_volume);
+		reason = "index_dev holds an index of another size" FORMAT_HINT;
 		break;
 	case -EMEDIUMTYPE:
-		pr_err("the index device holds something that is not an index\n");
+		pr_err("%pg: the index device holds something that is not an index\n", index->bdev);
+		reason = "index_dev holds something other than an index" FORMAT_HINT;
 		break;
 	case -EBADMSG:
 		if (field)
-			pr_err("the index superblock's %s is not what its shape lays out\n",
-			       field);
+			pr_err("%pg: the index superblock's %s is not what its shape lays out\n",
+			       index->bdev, field);
 		else
-			pr_err("the index superblock is damaged or of an unknown version\n");
+			pr_err("%pg: the index superblock is damaged or of an unknown version\n",
+			       index->bdev);
+		reason = "index_dev has a damaged or unknown superblock" FORMAT_HINT;
 		break;
 	default:
-		pr_err("cannot read the index superblock: %d; not formatting over it\n", ret);
-		return ret;
+		pr_err("%pg: cannot read the index superblock: %d; not formatting over it\n",
+		       index->bdev, ret);
+		return open_failed(why, "cannot read the superblock of index_dev", ret);
 	}
-	if (ret != -ENODATA && !index->config.format)
-		return ret;
-	if (ret != -ENODATA)
-		pr_warn("formatting over it, as the table allows ('format')\n");
-	ret = plan_format(index);
+	if (reason && !index->config.format)
+		return open_failed(why, reason, ret);
+	if (reason)
+		pr_warn("%pg: formatting over it, as the table allows ('format')\n", index->bdev);
+	ret = plan_format(index, why);
 	if (!ret)
 		*formatted = true;
 	return ret;
@@ -238,12 +252,12 @@ static u64 check_saved_open_vcn(struct ddi_index *index, u64 saved, u64 volume_o
 	if (saved <= volume_open)
 		return volume_open;
 	if (lost > index->geo.chapters_per_volume) {
-		pr_warn("the newest save claims open chapter %llu, but the volume ends at %llu: not believed\n",
-			saved, volume_open);
+		pr_warn("%pg: the newest save claims open chapter %llu, but the volume ends at %llu: not believed\n",
+			index->bdev, saved, volume_open);
 		return volume_open;
 	}
-	pr_warn("chapters %llu to %llu, written before the newest save, are damaged (%llu pages): keeping the save\n",
-		volume_open, saved - 1, lost * pages);
+	pr_warn("%pg: chapters %llu to %llu, written before the newest save, are damaged (%llu pages): keeping the save\n",
+		index->bdev, volume_open, saved - 1, lost * pages);
 	atomic64_add(lost * pages, &index->volume->corrupt_pages);
 	return saved;
 }
@@ -251,9 +265,10 @@ static u64 check_saved_open_vcn(struct ddi_index *index, u64 saved, u64 volume_o
 /*
  * Find the chapters, then load the newest save that matches them or
  * rebuild from them. Sets index->opened to what was done; a formatted
- * device is not read at all.
+ * device is not read at all. On failure, sets *@why to the reason.
  */
-static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
+static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn,
+			 char **why)
 {
 	u32 chapters = index->geo.chapters_per_volume;
 	u64 lowest, highest, saved;
@@ -273,9 +288,13 @@ static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
 	saved = ddi_index_state_open_vcn(index);
 	ret = ddi_chapter_boundaries_find_known(index->volume, saved, &lowest, &highest, &empty);
 	if (ret) {
-		pr_err("cannot find the volume's chapters: %d\n", ret);
+		pr_err("%pg: cannot find the volume's chapters: %d\n", index->bdev, ret);
 		/* Not the superblock's fault, as -EBADMSG would say. */
-		return ret == -EBADMSG ? -EUCLEAN : ret;
+		if (ret == -EBADMSG)
+			return open_failed(why,
+					   "index_dev has too many damaged chapters to rebuild the index from",
+					   -EUCLEAN);
+		return open_failed(why, "cannot read the chapters of index_dev", ret);
 	}
 	*open_vcn = check_saved_open_vcn(index, saved, empty ? 0 : highest + 1);
 	ret = ddi_index_zones_create(index, *open_vcn);
@@ -309,39 +328,43 @@ static int recover_state(struct ddi_index *index, bool formatted, u64 *open_vcn)
  * the table allows formatting: start over on a new, empty index. Nothing
  * of the old state was loaded, so only the volume and zones go.
  */
-static int format_over_damage(struct ddi_index *index, u64 *open_vcn)
+static int format_over_damage(struct ddi_index *index, u64 *open_vcn, char **why)
 {
 	int ret;
 
-	pr_warn("the index is too damaged to open; formatting over it, as the table allows ('format')\n");
+	pr_warn("%pg: the index is too damaged to open; formatting over it, as the table allows ('format')\n",
+		index->bdev);
 	ddi_index_zones_free(index);
 	ddi_volume_free(index->volume);
 	index->volume = NULL;
-	ret = plan_format(index);
+	ret = plan_format(index, why);
 	if (!ret)
 		ret = create_volume(index);
 	if (!ret)
-		ret = recover_state(index, true, open_vcn);
+		ret = recover_state(index, true, open_vcn, why);
 	return ret;
 }
 
 /* One line for every open, saying what the index now holds and where from. */
 static void report_open(struct ddi_index *index, u64 open_vcn)
 {
+	struct block_device *bdev = index->bdev;
+
 	switch (index->opened) {
 	case DDI_OPENED_FORMATTED:
-		pr_info("opened the newly formatted index, empty\n");
+		pr_info("%pg: opened the newly formatted index, empty\n", bdev);
 		break;
 	case DDI_OPENED_LOADED:
-		pr_info("opened the index from save slot %u (sequence %llu): open chapter %llu\n",
-			index->layout_save_slot, index->layout_save_sequence, open_vcn);
+		pr_info("%pg: opened the index from save slot %u (sequence %llu): open chapter %llu\n",
+			bdev, index->layout_save_slot, index->layout_save_sequence, open_vcn);
 		break;
 	case DDI_OPENED_REBUILT:
-		pr_info("opened the index rebuilt from chapters %llu to %llu: open chapter %llu\n",
-			index->rebuilt_lowest, index->rebuilt_highest, open_vcn);
+		pr_info("%pg: opened the index rebuilt from chapters %llu to %llu: open chapter %llu\n",
+			bdev, index->rebuilt_lowest, index->rebuilt_highest, open_vcn);
 		break;
 	case DDI_OPENED_EMPTY:
-		pr_info("opened an empty index: no usable save and no chapter written\n");
+		pr_info("%pg: opened an empty index: no usable save and no chapter written\n",
+			bdev);
 		break;
 	}
 }
@@ -359,23 +382,42 @@ static void free_index(struct ddi_index *index)
 	kfree(index);
 }
 
+static struct ddi_index *alloc_index(struct block_device *bdev,
+				     const struct ddi_index_config *config)
+{
+	struct ddi_index *index = kzalloc(sizeof(*index), GFP_KERNEL);
+
+	if (!index)
+		return NULL;
+	index->config = *config;
+	index->bdev = bdev;
+	index->zone_count = config->zone_count;
+	atomic64_set(&index->in_flight, 0);
+	init_waitqueue_head(&index->flush_wait);
+	mutex_init(&index->save_mutex);
+	init_waitqueue_head(&index->pause_wait);
+	return index;
+}
+
 /**
  * ddi_index_open() - Open the index on a block device, or create one.
  * @bdev: the index device; the caller keeps it open until ddi_index_close().
  * @config: the index's shape and threads.
  * @index_ptr: set to the open index.
+ * @error: if not NULL, set on failure to why, in words a device-mapper
+ *	table line's user understands (a dm target's ti->error).
  *
  * A blank device is formatted. An index of the same shape is loaded from
  * its newest save, or rebuilt from its chapters if that save is missing or
  * older than the chapters (a crash). Anything else on the device is
  * refused unless @config->format allows formatting over it.
  *
- * Return: 0; -EINVAL for a bad configuration or an index of another
- * shape; -ERANGE for a page cache too large or too small for the shape;
- * -E2BIG for a volume index too large for the zone count; -EMEDIUMTYPE
- * for a device holding something else; -EBADMSG for a damaged superblock;
- * -ENOSPC for a device too small; -EUCLEAN for a volume whose chapters are
- * too damaged to rebuild from (with @config->format, such an index is
+ * Return: 0; -EINVAL for a bad configuration, a volume index too large
+ * for the zone count or an index of another shape; -ERANGE for a page
+ * cache too large or too small for the shape; -EMEDIUMTYPE for a device
+ * holding something else; -EBADMSG for a damaged superblock; -ENOSPC for
+ * a device too small; -EUCLEAN for a volume whose chapters are too
+ * damaged to rebuild from (with @config->format, such an index is
  * formatted over instead); or another errno, such as the -EIO or -ENOMEM
  * of a superblock that could not be read, which is never formatted over.
  *
@@ -388,55 +430,63 @@ static void free_index(struct ddi_index *index)
  * a new index, a save, a rebuild from which chapters, or an empty index.
  */
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
-		   struct ddi_index **index_ptr)
+		   struct ddi_index **index_ptr, char **error)
 {
 	struct ddi_index *index;
+	char *why = NULL;
 	bool formatted;
 	u64 open_vcn;
 	int ret;
 
-	ret = check_config(config);
-	if (ret)
-		return ret;
-	index = kzalloc(sizeof(*index), GFP_KERNEL);
+	if (config->zone_count == 0 || config->zone_count > DDI_MAX_ZONES ||
+	    config->reader_count == 0 || config->reader_count > DDI_MAX_READERS ||
+	    config->cache_chapters == 0) {
+		ret = open_failed(&why, "zones, readers or cache_chapters out of range", -EINVAL);
+		goto out;
+	}
+	ret = -ENOMEM;
+	index = alloc_index(bdev, config);
 	if (!index)
-		return -ENOMEM;
-	index->config = *config;
-	index->bdev = bdev;
-	index->zone_count = config->zone_count;
-	atomic64_set(&index->in_flight, 0);
-	init_waitqueue_head(&index->flush_wait);
-	mutex_init(&index->save_mutex);
-	init_waitqueue_head(&index->pause_wait);
+		goto out;
 
 	ret = config_geometry(config, &index->geo);
 	if (ret) {
-		pr_err("no volume shape for this configuration\n");
+		open_failed(&why, "no volume shape for this memory size", ret);
 		goto fail;
 	}
 	/* Everything that can refuse the line is checked before the device is touched. */
-	ret = check_cache(index);
-	if (!ret)
-		ret = ddi_volume_index_create(&index->geo, index->zone_count,
-					      &index->volume_index);
+	ret = check_cache(index, &why);
+	if (ret)
+		goto fail;
+	ret = ddi_volume_index_create(&index->geo, index->zone_count, &index->volume_index);
 	if (ret == -EINVAL) {
-		pr_err("a volume index this large needs more zones\n");
-		ret = -E2BIG;
+		pr_err("%pg: a volume index this large needs more zones\n", bdev);
+		open_failed(&why, "the volume index is too large for one zone: add zones", ret);
 	}
-	if (!ret)
-		ret = open_layout(index, &formatted);
-	if (!ret)
-		ret = create_volume(index);
-	if (!ret)
-		ret = recover_state(index, formatted, &open_vcn);
+	if (ret)
+		goto fail;
+	ret = open_layout(index, &formatted, &why);
+	if (ret)
+		goto fail;
+	ret = create_volume(index);
+	if (ret)
+		goto fail;
+	ret = recover_state(index, formatted, &open_vcn, &why);
 	if (ret == -EUCLEAN && config->format)
-		ret = format_over_damage(index, &open_vcn);
-	if (!ret)
-		ret = ddi_chapter_writer_create(index, open_vcn);
-	if (!ret && index->opened == DDI_OPENED_FORMATTED)
+		ret = format_over_damage(index, &open_vcn, &why);
+	if (ret)
+		goto fail;
+	ret = ddi_chapter_writer_create(index, open_vcn);
+	if (ret)
+		goto fail;
+	if (index->opened == DDI_OPENED_FORMATTED) {
 		ret = write_format(index);
-	if (!ret)
-		ret = ddi_index_zones_start(index);
+		if (ret) {
+			open_failed(&why, "cannot write the superblock of index_dev", ret);
+			goto fail;
+		}
+	}
+	ret = ddi_index_zones_start(index);
 	if (ret)
 		goto fail;
 	report_open(index, open_vcn);
@@ -445,6 +495,11 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 
 fail:
 	free_index(index);
+out:
+	/* What fails without saying why is an allocation or a thread start. */
+	if (error)
+		*error = why ?: (ret == -ENOMEM ? "not enough memory for the index" :
+				 "cannot open the index");
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ddi_index_open);

@@ -157,7 +157,8 @@ int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page
 	if (ret) {
 		__set_bit(physical_page, volume->bad_pages);
 		atomic64_inc(&volume->corrupt_pages);
-		pr_warn_ratelimited("corrupt or foreign %s page %u (chapter %u page %u)\n",
+		pr_warn_ratelimited("%pg: corrupt or foreign %s page %u (chapter %u page %u)\n",
+				    volume->bdev,
 				    ddi_is_record_page(geo, physical_page) ? "record" : "index",
 				    physical_page, chapter, page_number);
 	}

@@ -457,7 +457,7 @@ int ddi_volume_write_chapter(struct ddi_volume *volume,
 	if (!ret)
 		ret = dm_bufio_issue_flush(volume->client);
 	if (ret)
-		pr_err("cannot write chapter %llu: %d\n", vcn, ret);
+		pr_err("%pg: cannot write chapter %llu: %d\n", volume->bdev, vcn, ret);
 
 	/*
 	 * The buffers are complete: the mutex orders our writes to them before

@@ -106,12 +106,12 @@ static char *storage_error(int ret)
 
 /* Open a new index for a new entry, outside the mutex; settle the entry. */
 static int open_shared(struct ddi_shared_index *shared, struct block_device *index_bdev,
-		       const struct ddi_index_config *config)
+		       const struct ddi_index_config *config, char **error)
 {
 	struct ddi_index *index;
 	int ret;
 
-	ret = ddi_index_open(index_bdev, config, &index);
+	ret = ddi_index_open(index_bdev, config, &index, error);
 	mutex_lock(&shared_indexes_mutex);
 	if (ret) {
 		list_del(&shared->link);
@@ -135,8 +135,8 @@ static int open_shared(struct ddi_shared_index *shared, struct block_device *ind
  *	of which @index_bdev is a copy, to that copy prepared for
  *	ddi_target_registry_move(); the caller closes it with
  *	ddi_index_close_storage() if it never moves the index there.
- * @error: set to a message when the index is in use by another data device,
- *	or @index_bdev is no usable copy.
+ * @error: set on failure to why: the index is in use by another data
+ *	device, @index_bdev is no usable copy, or ddi_index_open() failed.
  *
  * Waits while an index on either device is being opened or closed by
  * another table. A copy is only prepared: the index goes on using its
@@ -191,6 +191,7 @@ int ddi_target_registry_get(struct block_device *index_bdev, struct block_device
 	shared = kzalloc(sizeof(*shared), GFP_KERNEL);
 	if (!shared) {
 		mutex_unlock(&shared_indexes_mutex);
+		*error = "not enough memory for the index";
 		return -ENOMEM;
 	}
 	shared->index_dev = index_bdev->bd_dev;
@@ -200,7 +201,7 @@ int ddi_target_registry_get(struct block_device *index_bdev, struct block_device
 	list_add(&shared->link, &shared_indexes);
 	mutex_unlock(&shared_indexes_mutex);
 
-	ret = open_shared(shared, index_bdev, config);
+	ret = open_shared(shared, index_bdev, config, error);
 	if (!ret)
 		*shared_ptr = shared;
 	return ret;

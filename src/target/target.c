@@ -27,31 +27,6 @@ static bool devices_overlap(struct block_device *a, struct block_device *b)
 	return a == b || a == bdev_whole(b) || bdev_whole(a) == b;
 }
 
-/* Why the index would not open, in the words of the table line. */
-static char *open_error(int ret)
-{
-	switch (ret) {
-	case -EMEDIUMTYPE:
-		return "index_dev holds something other than an index (add format to overwrite it)";
-	case -EBADMSG:
-		return "index_dev has a damaged or unknown superblock (add format to overwrite it)";
-	case -ENOSPC:
-		return "index_dev is too small for the index";
-	case -EUCLEAN:
-		return "index_dev has too many damaged chapters to rebuild the index from";
-	case -EINVAL:
-		return "index_dev holds an index of another size (add format to overwrite it)";
-	case -ERANGE:
-		return "cache_chapters x record pages per chapter must be readers + 2 to 32767";
-	case -E2BIG:
-		return "the volume index is too large for one zone: add zones";
-	case -ENOMEM:
-		return "not enough memory for the index";
-	default:
-		return "cannot open the index";
-	}
-}
-
 static int open_index(struct ddi_target *target, struct dm_target *ti)
 {
 	const struct ddi_target_config *tc = &target->config;
@@ -65,15 +40,12 @@ static int open_index(struct ddi_target *target, struct dm_target *ti)
 		.format = tc->format,
 	};
 
-	char *error = NULL;
 	int r;
 
 	r = ddi_target_registry_get(target->index_dev->bdev, target->data->bdev, &config,
-				    &target->shared, &target->storage, &error);
-	if (r) {
-		ti->error = error ? error : open_error(r);
+				    &target->shared, &target->storage, &ti->error);
+	if (r)
 		return r;
-	}
 	target->index = ddi_target_registry_index(target->shared);
 	return 0;
 }

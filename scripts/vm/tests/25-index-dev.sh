@@ -41,7 +41,7 @@ printf 'NOT AN INDEX, JUST SOME DATA' |
 dd if="$I" bs=4096 count=1 iflag=direct 2>/dev/null >/tmp/foreign
 refused "index_dev holds something other than an index (add format to overwrite it)" \
 	"$D $I 4 $small4"
-ddi_assert_log 'dm_dedup_index: the index device holds something that is not an index'
+ddi_assert_log "dm_dedup_index: $DDI_INDEX_NAME: the index device holds something that is not an index"
 dd if="$I" bs=4096 count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/foreign ||
 	ddi_fail "a refused line changed the device"
 # format overwrites it.

@@ -16,7 +16,7 @@ table="0 $size dedup-index $DDI_DATA $DDI_INDEX 7 record_pages 4 chapters 64 zon
 ddi_blank_index "$DDI_INDEX"
 ddi_mark
 dmsetup create ddi-counts --table "$table" || ddi_fail "create on a blank index"
-ddi_assert_log 'dm_dedup_index: formatted a new index: 64 chapters of 4 record pages'
+ddi_assert_log "dm_dedup_index: $DDI_INDEX_NAME: formatted a new index: 64 chapters of 4 record pages"
 ddi_refute_log 'loaded index state|rebuilding'
 ddi_expect ddi-counts 0 0 0 0 "a new device"
 [ "$entries" = 0 ] || ddi_fail "a new index has $entries entries"
@@ -81,7 +81,7 @@ ddi_expect ddi-counts 2097 595 595 0 "after a query"
 ddi_remove_saves_once() {
 	ddi_mark
 	dmsetup remove "$1" || ddi_fail "remove $1"
-	saves=$(ddi_log_since_mark | grep -c 'dm_dedup_index: saved index state')
+	saves=$(ddi_log_since_mark | grep -c "dm_dedup_index: $DDI_INDEX_NAME: saved index state")
 	[ "$saves" = 1 ] || ddi_fail "removing $1 saved the index $saves times, not once"
 }
 
@@ -90,7 +90,7 @@ ddi_remove_saves_once() {
 ddi_remove_saves_once ddi-counts
 ddi_mark
 dmsetup create ddi-counts --table "$table" || ddi_fail "create again"
-ddi_assert_log 'dm_dedup_index: loaded index state from slot'
+ddi_assert_log "dm_dedup_index: $DDI_INDEX_NAME: loaded index state from slot"
 ddi_refute_log 'rebuilding|formatted'
 ddi_expect ddi-counts 0 0 0 0 "a new device on the saved index"
 [ "$entries" = 1502 ] || ddi_fail "the saved index came back with $entries entries"

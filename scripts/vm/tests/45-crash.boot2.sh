@@ -19,12 +19,12 @@ ddi_mark
 dmsetup create ddi-crash --table "$table" || ddi_fail "create after the crash"
 ddi_assert_log 'save slot [01] is stale: open chapter 2, volume at'
 ddi_refute_log 'loaded index state|formatted'
-line=$(ddi_log_since_mark | grep 'dm_dedup_index: rebuilding index from chapters') ||
+line=$(ddi_log_since_mark | grep "dm_dedup_index: $DDI_INDEX_NAME: rebuilding index from chapters") ||
 	ddi_fail "no rebuild after the crash"
 highest=${line##* }
 line=${line#*chapters }
 [ "${line%% *}" = 0 ] || ddi_fail "the rebuild does not start at chapter 0: $line"
-line=$(ddi_log_since_mark | grep 'dm_dedup_index: rebuilt ') || ddi_fail "no rebuilt line"
+line=$(ddi_log_since_mark | grep "dm_dedup_index: $DDI_INDEX_NAME: rebuilt ") || ddi_fail "no rebuilt line"
 # "rebuilt N records from M chapters (S skipped, P damaged pages) in T ms"
 # shellcheck disable=SC2086
 set -- ${line#*rebuilt }

@@ -75,7 +75,7 @@ page() {
 
 # The newest save's slot and open chapter, from the kernel log.
 newest_save() {
-	line=$(dmesg | grep 'dm_dedup_index: saved index state' | tail -n 1)
+	line=$(dmesg | grep "dm_dedup_index: $DDI_INDEX_NAME: saved index state" | tail -n 1)
 	save_slot=${line##* }
 	line=${line#*open chapter }
 	save_open=${line%%,*}
@@ -83,7 +83,7 @@ newest_save() {
 
 # rebuilt: the numbers of the rebuild since the mark.
 rebuilt() {
-	line=$(ddi_log_since_mark | grep 'dm_dedup_index: rebuilt ') || ddi_fail "no rebuild"
+	line=$(ddi_log_since_mark | grep "dm_dedup_index: $DDI_INDEX_NAME: rebuilt ") || ddi_fail "no rebuild"
 	# shellcheck disable=SC2086
 	set -- ${line#*rebuilt }
 	rebuilt_records=$1 rebuilt_skipped=${6#(}
