@@ -917,6 +917,53 @@ static void index_stops_writing_after_a_failed_chapter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, stats.write_error);
 }
 
+/*
+ * Names crowded into one delta list of a chapter's index overflow its page:
+ * the entries left out are counted in the stats, and the names they leave
+ * unfindable are misses, never wrong answers. A chapter of random names
+ * drops none.
+ */
+static void index_counts_chapter_entries_dropped(struct kunit *test)
+{
+	/* 16 record pages: more names than one index page can hold. */
+	struct ddi_index_config config = test_config(1);
+	u32 per_chapter = 16 * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f;
+	const struct ddi_geometry *geo;
+	struct ddi_index_stats stats;
+	u32 i, found;
+
+	config.record_pages_per_chapter = 16;
+	config.chapters_per_volume = 8;
+	f = make_shaped_fixture(test, &config, 3 * per_chapter);
+	geo = &f->index->geo;
+	post_all(test, f, 0, per_chapter, false);
+	ddi_index_flush(f->index);
+	ddi_chapter_writer_drain(f->index);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GE(test, stats.chapters_written, 1ULL);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats.chapter_entries_dropped);
+
+	/* The next chapter's names all in delta list 0 of its index. */
+	for (i = per_chapter; i < 2 * per_chapter; i++) {
+		u64 bits = get_unaligned_be64(f->records[i].name.bytes);
+
+		bits &= ~((u64)(geo->delta_lists_per_chapter - 1) << geo->chapter_address_bits);
+		put_unaligned_be64(bits, f->records[i].name.bytes);
+	}
+	post_all(test, f, per_chapter, 2 * per_chapter, false);
+	ddi_index_flush(f->index);
+	ddi_chapter_writer_drain(f->index);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GE(test, stats.chapters_written, 2ULL);
+	KUNIT_EXPECT_GT(test, stats.chapter_entries_dropped, 0ULL);
+	KUNIT_EXPECT_LT(test, stats.chapter_entries_dropped, (u64)per_chapter);
+	/* count_found() fails on any wrong data; a dropped name may still be found. */
+	found = count_found(test, f, per_chapter, per_chapter);
+	KUNIT_EXPECT_GE(test, found + stats.chapter_entries_dropped, (u64)per_chapter);
+	KUNIT_EXPECT_EQ(test, per_chapter, count_found(test, f, 0, per_chapter));
+}
+
 /* Each open records what it did, which the kernel log line reports. */
 static void index_open_says_what_it_opened(struct kunit *test)
 {
@@ -1577,6 +1624,7 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_refuses_crafted_superblock),
 	KUNIT_CASE(index_read_error_does_not_format),
 	KUNIT_CASE(index_stops_writing_after_a_failed_chapter),
+	KUNIT_CASE(index_counts_chapter_entries_dropped),
 	KUNIT_CASE(index_open_says_what_it_opened),
 	KUNIT_CASE(index_format_recovers_damaged_index),
 	KUNIT_CASE(index_device_size_is_exact),

@@ -136,6 +136,10 @@ struct ddi_index_config {
  * @chapters_failed: chapters closed but not written: the first failed
  *	write, and every chapter after it (the device is not written again).
  * @write_error: the errno of the first failed chapter write, or 0.
+ * @chapter_entries_dropped: names left out of written chapters' indexes
+ *	because a delta list outgrew its index page: each stays in its
+ *	record page, but a lookup no longer finds it (a miss, never a wrong
+ *	answer). Random names almost never do this; many in one delta list do.
  * @newest_vcn: the open chapter's virtual chapter number.
  * @cache_hits: volume page cache hits.
  * @cache_misses: volume page cache misses.
@@ -156,6 +160,7 @@ struct ddi_index_stats {
 	u64 chapters_written;
 	u64 chapters_failed;
 	int write_error;
+	u64 chapter_entries_dropped;
 	u64 newest_vcn;
 	u64 cache_hits;
 	u64 cache_misses;

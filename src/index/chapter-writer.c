@@ -56,6 +56,8 @@ static void write_handed_chapter(struct ddi_index *index)
 		WRITE_ONCE(writer->chapters_failed, writer->chapters_failed + 1);
 	} else {
 		WRITE_ONCE(writer->chapters_written, writer->chapters_written + 1);
+		WRITE_ONCE(writer->entries_dropped, writer->entries_dropped +
+			   ddi_open_chapter_index_dropped(writer->chapter_index));
 	}
 
 	/*

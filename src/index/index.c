@@ -634,6 +634,7 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->repaired_pages = volume.repaired_pages;
 	stats->chapters_written = READ_ONCE(index->writer.chapters_written);
 	stats->chapters_failed = READ_ONCE(index->writer.chapters_failed);
+	stats->chapter_entries_dropped = READ_ONCE(index->writer.entries_dropped);
 	stats->write_error = READ_ONCE(index->writer.error);
 	stats->newest_vcn = atomic64_read(&index->writer.close_target);
 	ddi_volume_index_get_stats(index->volume_index, &vi);

@@ -73,6 +73,8 @@ struct ddi_chapter_writer {
 	/* Written by the writer thread only; read with READ_ONCE(). */
 	u64 chapters_written;
 	u64 chapters_failed;
+	/* Names written chapters' indexes had no room for; see the stats. */
+	u64 entries_dropped;
 	/* The first failure to write a chapter; once set, nothing is written. */
 	int error;
 };

@@ -136,6 +136,7 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	DMEMIT("dedupe_ratio=%s\npost_memory_bytes=%lu\n", c.ratio, c.post_bytes);
 	DMEMIT("state=%s\nchapters_failed=%llu\nwrite_error=%d\n", c.state,
 	       c.index.chapters_failed, c.index.write_error);
+	DMEMIT("chapter_entries_dropped=%llu\n", c.index.chapter_entries_dropped);
 }
 
 static int query_message(struct ddi_target *target, const char *hex, char *result,
