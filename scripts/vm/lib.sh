@@ -17,7 +17,6 @@ DDI_INDEX_NAME=vdb
 # shellcheck disable=SC2034
 DDI_SMALL=/dev/vdc
 DDI_STATE=/dev/vdd
-DDI_TOOLS=/dev/vde
 # No udev here: libdevmapper makes the /dev/mapper nodes itself.
 DM_DISABLE_UDEV=1
 export DM_DISABLE_UDEV
@@ -91,12 +90,9 @@ ddi_dm_count() {
 	echo $count
 }
 
-# Unpack fio from the tools disk, once per boot.
+# Fail unless fio is there (the tools disk holds it; /init unpacks it).
 ddi_need_fio() {
-	if [ ! -x /usr/bin/fio ]; then
-		(cd / && cpio -id <$DDI_TOOLS 2>/dev/null)
-		[ -x /usr/bin/fio ] || ddi_fail "no fio on the tools disk: install fio on the host"
-	fi
+	[ -x /usr/bin/fio ] || ddi_fail "no fio on the tools disk: install fio on the host"
 }
 
 # True when the host asked for a quick run (scripts/vm-test --quick).
