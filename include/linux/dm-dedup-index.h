@@ -147,6 +147,9 @@ struct ddi_index_config {
  * @corrupt_pages: volume pages refused as corrupt or foreign.
  * @repaired_pages: damaged index pages made again from their chapter's
  *	record pages by a rebuild.
+ * @read_errors: volume page reads for lookups that the device failed; the
+ *	lookups waiting for them end as misses. The page is read again by
+ *	the next lookup that needs it.
  * @volume_index_bytes: memory of the volume index.
  */
 struct ddi_index_stats {
@@ -167,6 +170,7 @@ struct ddi_index_stats {
 	u64 pages_read;
 	u64 corrupt_pages;
 	u64 repaired_pages;
+	u64 read_errors;
 	u64 volume_index_bytes;
 };
 

@@ -631,6 +631,7 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->cache_misses = volume.cache_misses;
 	stats->pages_read = volume.pages_read;
 	stats->corrupt_pages = volume.corrupt_pages;
+	stats->read_errors = volume.read_errors;
 	stats->repaired_pages = volume.repaired_pages;
 	stats->chapters_written = READ_ONCE(index->writer.chapters_written);
 	stats->chapters_failed = READ_ONCE(index->writer.chapters_failed);

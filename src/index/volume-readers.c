@@ -23,7 +23,7 @@ static int read_queued_page(struct ddi_volume *volume, struct ddi_queued_read *r
 	struct ddi_page_cache *cache = &volume->cache;
 	u16 marker = DDI_CACHE_QUEUED | (read - cache->read_queue);
 	u32 physical_page = read->physical_page;
-		struct ddi_cached_page *page;
+	struct ddi_cached_page *page;
 	struct ddi_request *request;
 	void *data;
 	int ret;
@@ -49,6 +49,7 @@ static int read_queued_page(struct ddi_volume *volume, struct ddi_queued_read *r
 	if (IS_ERR(data)) {
 		page->buffer = NULL;
 		ret = PTR_ERR(data);
+		ddi_volume_read_failed(volume, physical_page, ret);
 		goto cancel;
 	}
 	atomic64_inc(&volume->pages_read);

@@ -104,6 +104,23 @@ static int page_unusable(struct ddi_volume *volume, u32 physical_page)
 }
 
 /**
+ * ddi_volume_read_failed() - Count and report a page read the device failed.
+ * @volume: the volume.
+ * @physical_page: the page that could not be read.
+ * @error: the read's errno.
+ *
+ * Unlike a damaged page, the page is not remembered as bad: the error may
+ * pass, and the next lookup that needs the page reads it again. One line
+ * in the kernel log says so, rate limited as a failing device fails often.
+ */
+void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int error)
+{
+	atomic64_inc(&volume->read_errors);
+	pr_warn_ratelimited("%pg: cannot read volume page %u (%d): its lookups are misses\n",
+			    volume->bdev, physical_page, error);
+}
+
+/**
  * ddi_volume_search_validate() - Check a page just read, before caching it.
  * @volume: the volume; the caller holds the read mutex.
  * @page: the claimed cache slot whose buffer holds the page.
@@ -195,6 +212,7 @@ static int read_page_locked(struct ddi_volume *volume, u32 physical_page,
 	if (IS_ERR(data)) {
 		page->buffer = NULL;
 		ddi_page_cache_cancel(&volume->cache, page);
+		ddi_volume_read_failed(volume, physical_page, PTR_ERR(data));
 		return PTR_ERR(data);
 	}
 	atomic64_inc(&volume->pages_read);

@@ -561,4 +561,5 @@ void ddi_volume_get_stats(struct ddi_volume *volume, struct ddi_volume_stats *st
 	stats->read_queue_full_waits = atomic64_read(&volume->read_queue_full_waits);
 	stats->corrupt_pages = atomic64_read(&volume->corrupt_pages);
 	stats->repaired_pages = atomic64_read(&volume->repaired_pages);
+	stats->read_errors = atomic64_read(&volume->read_errors);
 }

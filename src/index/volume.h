@@ -46,6 +46,7 @@ struct ddi_volume_stats {
 	u64 read_queue_full_waits;
 	u64 corrupt_pages;
 	u64 repaired_pages;
+	u64 read_errors;
 };
 
 /* Counters one zone thread alone writes, on their own cache line. */
@@ -102,6 +103,8 @@ struct ddi_volume {
 	atomic64_t pages_read;
 	atomic64_t read_queue_full_waits;
 	atomic64_t corrupt_pages;
+	/* Page reads for lookups the device failed; see ddi_volume_read_failed(). */
+	atomic64_t read_errors;
 	/*
 	 * Pages the writer found still cached as it began to overwrite them:
 	 * a breach of the writing_chapter rule, counted for the tests.
@@ -162,6 +165,7 @@ void ddi_volume_forget_chapter(struct ddi_volume *volume, u64 vcn);
 int ddi_volume_search(struct ddi_volume *volume, struct ddi_request *request);
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
 			       u32 physical_page);
+void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int error);
 int ddi_volume_search_page(struct ddi_volume *volume, struct ddi_request *request,
 			   struct ddi_cached_page *page);
 int ddi_volume_search_sync(struct ddi_volume *volume, const struct ddi_name *name,

@@ -30,13 +30,14 @@ struct target_counts {
  * How far the index can be trusted, as dm-writecache reports its error:
  * "failed" once a chapter write failed (the index answers from memory and
  * writes nothing more to its device until a reload), "degraded" once pages
- * were found damaged (their names are missed), else "ok".
+ * were found damaged or could not be read (their names are missed), else
+ * "ok".
  */
 static const char *index_state(const struct ddi_index_stats *stats)
 {
 	if (stats->write_error)
 		return "failed";
-	if (stats->corrupt_pages)
+	if (stats->corrupt_pages || stats->read_errors)
 		return "degraded";
 	return "ok";
 }
@@ -136,7 +137,8 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	DMEMIT("dedupe_ratio=%s\npost_memory_bytes=%lu\n", c.ratio, c.post_bytes);
 	DMEMIT("state=%s\nchapters_failed=%llu\nwrite_error=%d\n", c.state,
 	       c.index.chapters_failed, c.index.write_error);
-	DMEMIT("chapter_entries_dropped=%llu\n", c.index.chapter_entries_dropped);
+	DMEMIT("chapter_entries_dropped=%llu\nread_errors=%llu\n",
+	       c.index.chapter_entries_dropped, c.index.read_errors);
 }
 
 static int query_message(struct ddi_target *target, const char *hex, char *result,
