@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Host side of the VM harness, shared by scripts/vm-test and scripts/vm-bench:
-# the initramfs (busybox, dmsetup, fio, the dm modules, dm-dedup-index.ko and
-# the scripts under scripts/vm) and booting the Debian kernel in qemu on a
-# set of sparse disk files. Needs scripts/lib.sh and ddi_paths first.
+# the initramfs (busybox, dmsetup, fio, the dm modules, dm-dedup-index.ko,
+# the tools built from tools/ and the scripts under scripts/vm) and booting
+# the Debian kernel in qemu on a set of sparse disk files. Needs
+# scripts/lib.sh and ddi_paths first.
 
 # The kernel trouble that fails a test; scripts/vm/init looks for the same.
 # shellcheck disable=SC2034 # read by scripts/vm-test and scripts/vm-bench
@@ -57,12 +58,13 @@ ddi_vm_root() {
 
 	# The distro modules dm needs, dependencies first; virtio_blk gives the
 	# disks, dm-delay a slow index_dev for the backpressure test, dm-flakey
-	# an index_dev that fails writes.
+	# an index_dev that fails writes, dm-log-writes a log of every write
+	# to index_dev for the power-loss test.
 	loaded=" "
 	: >"$root/lib/ddi/load-order"
 	for module in kernel/drivers/block/virtio_blk kernel/drivers/md/dm-mod \
 		      kernel/drivers/md/dm-bufio kernel/drivers/md/dm-delay \
-		      kernel/drivers/md/dm-flakey; do
+		      kernel/drivers/md/dm-flakey kernel/drivers/md/dm-log-writes; do
 		name=$(basename "$module")
 		xz -dc "$DDI_MODDIR/$module.ko.xz" >"$root/lib/ddi/$name.ko"
 		for dep in $(modinfo -F depends "$root/lib/ddi/$name.ko" | tr ',' ' '); do
@@ -81,6 +83,13 @@ ddi_vm_root() {
 		*" $dep "*|*" ${dep//_/-} "*) ;;
 		*) ddi_die "dm-dedup-index needs $dep, which the VM does not load" ;;
 		esac
+	done
+
+	# The project's own tools (tools/*.c), static: nothing in the
+	# initramfs could satisfy their libraries.
+	for tool in "$DDI_TOP"/tools/*.c; do
+		gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/$(basename "$tool" .c)" "$tool" ||
+			ddi_die "cannot build $tool"
 	done
 
 	cp "$DDI_TOP/scripts/vm/init" "$root/init"
