@@ -100,6 +100,22 @@ struct ddi_request {
 };
 
 /**
+ * enum ddi_index_opened - What an open found on the device.
+ * @DDI_OPENED_FORMATTED: a blank device (or one 'format' allowed to be
+ *	overwritten), formatted as a new, empty index.
+ * @DDI_OPENED_LOADED: an index whose newest save was current, loaded.
+ * @DDI_OPENED_REBUILT: an index whose save was stale, damaged or missing,
+ *	rebuilt from its chapters (after a crash).
+ * @DDI_OPENED_EMPTY: an index with no usable save and no chapter.
+ */
+enum ddi_index_opened {
+	DDI_OPENED_FORMATTED,
+	DDI_OPENED_LOADED,
+	DDI_OPENED_REBUILT,
+	DDI_OPENED_EMPTY,
+};
+
+/**
  * struct ddi_index_config - How to open an index.
  * @memory_mb: the index's memory size, which sets the volume's shape as
  *	UDS does: 256, 512 or 768, or a multiple of 1024. Ignored when
@@ -151,6 +167,8 @@ struct ddi_index_config {
  *	lookups waiting for them end as misses. The page is read again by
  *	the next lookup that needs it.
  * @volume_index_bytes: memory of the volume index.
+ * @opened: what the open found and did.
+ * @open_ms: how long the open took, a rebuild included.
  */
 struct ddi_index_stats {
 	u64 entries;
@@ -172,6 +190,8 @@ struct ddi_index_stats {
 	u64 repaired_pages;
 	u64 read_errors;
 	u64 volume_index_bytes;
+	enum ddi_index_opened opened;
+	u64 open_ms;
 };
 
 struct block_device;

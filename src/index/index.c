@@ -432,6 +432,7 @@ static struct ddi_index *alloc_index(struct block_device *bdev,
 int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *config,
 		   struct ddi_index **index_ptr, char **error)
 {
+	ktime_t start = ktime_get();
 	struct ddi_index *index;
 	char *why = NULL;
 	bool formatted;
@@ -489,6 +490,7 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	ret = ddi_index_zones_start(index);
 	if (ret)
 		goto fail;
+	index->open_ms = ktime_ms_delta(ktime_get(), start);
 	report_open(index, open_vcn);
 	*index_ptr = index;
 	return 0;
@@ -632,6 +634,8 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->pages_read = volume.pages_read;
 	stats->corrupt_pages = volume.corrupt_pages;
 	stats->read_errors = volume.read_errors;
+	stats->opened = index->opened;
+	stats->open_ms = index->open_ms;
 	stats->repaired_pages = volume.repaired_pages;
 	stats->chapters_written = READ_ONCE(index->writer.chapters_written);
 	stats->chapters_failed = READ_ONCE(index->writer.chapters_failed);

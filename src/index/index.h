@@ -79,18 +79,12 @@ struct ddi_chapter_writer {
 	int error;
 };
 
-/* What an open found on the device; see ddi_index_open(). */
-enum ddi_index_opened {
-	DDI_OPENED_FORMATTED,
-	DDI_OPENED_LOADED,
-	DDI_OPENED_REBUILT,
-	DDI_OPENED_EMPTY,
-};
-
 struct ddi_index {
 	struct ddi_index_config config;
 	/* How the open got the state, and the chapters a rebuild took. */
 	enum ddi_index_opened opened;
+	/* How long the open took, in milliseconds. */
+	u64 open_ms;
 	u64 rebuilt_lowest;
 	u64 rebuilt_highest;
 	struct ddi_geometry geo;

@@ -68,6 +68,22 @@ int ddi_target_status_ratio(u64 written, u64 duplicates, char *buf, size_t size)
 	return scnprintf(buf, size, "%llu.%02llu", x100 / 100, x100 % 100);
 }
 
+/* The words of the stats message for what the last open did. */
+static const char *open_kind(enum ddi_index_opened opened)
+{
+	switch (opened) {
+	case DDI_OPENED_FORMATTED:
+		return "format";
+	case DDI_OPENED_LOADED:
+		return "load";
+	case DDI_OPENED_REBUILT:
+		return "rebuild";
+	case DDI_OPENED_EMPTY:
+		return "empty";
+	}
+	return "unknown";
+}
+
 static void gather(struct ddi_target *target, struct target_counts *c)
 {
 	const struct ddi_target_stats *stats = &target->stats;
@@ -139,6 +155,8 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.index.chapters_failed, c.index.write_error);
 	DMEMIT("chapter_entries_dropped=%llu\nread_errors=%llu\n",
 	       c.index.chapter_entries_dropped, c.index.read_errors);
+	DMEMIT("last_open=%s\nlast_open_ms=%llu\n", open_kind(c.index.opened),
+	       c.index.open_ms);
 }
 
 static int query_message(struct ddi_target *target, const char *hex, char *result,

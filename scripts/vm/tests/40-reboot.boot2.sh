@@ -15,6 +15,7 @@ ddi_mark
 dmsetup create ddi-reboot --table "$table" || ddi_fail "create after the reboot"
 ddi_assert_log 'loaded index state from slot [01]: open chapter 1$'
 ddi_refute_log 'rebuilding|formatted|cannot be loaded|damaged'
+[ "$(ddi_stat ddi-reboot last_open)" = load ] || ddi_fail "stats do not say the open loaded"
 ddi_status ddi-reboot
 [ "$entries" = 3000 ] || ddi_fail "the loaded index has $entries entries, not 3000"
 

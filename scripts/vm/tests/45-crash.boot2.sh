@@ -29,7 +29,9 @@ line=$(ddi_log_since_mark | grep "dm_dedup_index: $DDI_INDEX_NAME: rebuilt ") ||
 # shellcheck disable=SC2086
 set -- ${line#*rebuilt }
 records=$1 chapters=$4 skipped=${6#(} damaged=$8
-echo "before the crash $written chapters were written; rebuilt $records records from $chapters chapters (0 to $highest, $skipped skipped)"
+[ "$(ddi_stat ddi-crash last_open)" = rebuild ] || ddi_fail "stats do not say the open rebuilt"
+open_ms=$(ddi_stat ddi-crash last_open_ms)
+echo "before the crash $written chapters were written; rebuilt $records records from $chapters chapters (0 to $highest, $skipped skipped) in $open_ms ms"
 [ "$chapters" = $((highest + 1)) ] && [ "$skipped" = 0 ] ||
 	ddi_fail "chapters skipped in the rebuild: $line"
 [ "$chapters" -ge "$written" ] ||
