@@ -5,7 +5,7 @@
 
 KDIR ?= $(shell bash scripts/kdir)
 
-.PHONY: all modules clean check kunit kunit-uml kunit-x86_64 vm-test bench fuzz lint
+.PHONY: all modules clean check kunit kunit-uml kunit-x86_64 vm-test crash-test bench fuzz lint
 
 all: modules
 
@@ -30,6 +30,12 @@ kunit-x86_64:
 
 vm-test: modules
 	scripts/vm-test
+
+# The crash tests at full length: 20 crashes in a row on the same disks
+# (make check runs 5), with the power-loss replay and the two-boot crash.
+crash-test: modules
+	scripts/vm-test --filter '*[-_]crash*' --boots 21
+	scripts/vm-test --filter '*power-loss*'
 
 bench: modules
 	scripts/bench

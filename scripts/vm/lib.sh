@@ -25,10 +25,15 @@ export DM_DISABLE_UDEV
 # data ddi_random makes and every number ddi_rand draws follow from it and
 # the test's name, so a failure shows again under the same seed.
 DDI_SEED=1
+# A boot of a test of several boots: its number and the test's count.
+# shellcheck disable=SC2034
+DDI_BOOT=1 DDI_BOOTS=1
 read -r ddi_cmdline </proc/cmdline
 for ddi_arg in $ddi_cmdline; do
 	case $ddi_arg in
 	ddi.seed=*) DDI_SEED=${ddi_arg#ddi.seed=} ;;
+	ddi.boot=*) DDI_BOOT=${ddi_arg#ddi.boot=} ;;
+	ddi.boots=*) DDI_BOOTS=${ddi_arg#ddi.boots=} ;;
 	esac
 done
 echo "data seed $DDI_SEED (DDI_SEED=$DDI_SEED scripts/vm-test --filter '${DDI_TEST%.boot*}' reproduces it)"
