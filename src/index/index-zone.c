@@ -381,12 +381,14 @@ void ddi_index_zones_pause(struct ddi_index *index)
 
 /**
  * ddi_index_zones_resume() - Let the zone threads go on.
- * @index: the index, paused by ddi_index_zones_pause().
+ * @index: the index, paused by ddi_index_zones_pause(); the caller still
+ *	holds save_mutex.
  */
 void ddi_index_zones_resume(struct ddi_index *index)
 {
 	unsigned int z;
 
+	lockdep_assert_held(&index->save_mutex);
 	WRITE_ONCE(index->pausing, false);
 	wake_up_all(&index->pause_wait);
 	for (z = 0; z < index->zone_count; z++)

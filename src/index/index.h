@@ -79,6 +79,14 @@ struct ddi_chapter_writer {
 	int error;
 };
 
+/*
+ * What protects what: the fields down to zone_count are set by the open and
+ * only read after it, except bdev, which ddi_index_replace_storage() changes
+ * under save_mutex with the zones paused and the writer idle, and the
+ * layout_save_* pair, which saves change under save_mutex. Each zone's
+ * fields belong to its thread (see struct ddi_index_zone), the writer's to
+ * the writer (see struct ddi_chapter_writer); the rest say their own rule.
+ */
 struct ddi_index {
 	struct ddi_index_config config;
 	/* How the open got the state, and the chapters a rebuild took. */
@@ -112,6 +120,10 @@ struct ddi_index {
 	 */
 	struct block_device *saved_bdev;
 	u64 saved_requests;
+	/*
+	 * Set and cleared under save_mutex (WRITE_ONCE), read by the zone
+	 * threads (READ_ONCE); each zone counts itself in zones_paused.
+	 */
 	bool pausing;
 	atomic_t zones_paused;
 	wait_queue_head_t pause_wait;
