@@ -266,18 +266,31 @@ static void boundaries_survive_damage_elsewhere(struct kunit *test)
 }
 
 /*
- * Chapter numbers at the top of the u64 range, reached through the scan
- * of every chapter (chapter 0's small vcn misleads the quick search):
- * the oldest chapter of the newest lap must be found without the sum
- * vcn + chapters wrapping around and dropping every chapter of that lap.
+ * Pages claiming chapter numbers at the top of the u64 range are crafted
+ * or damaged: the index never writes a chapter past DDI_MAX_VCN, nor loads
+ * a save claiming one. Their chapters count as bad, and the boundaries
+ * are those of the chapters left; an open chapter of U64_MAX would wrap
+ * every vcn + 1 after it.
  */
-static void boundaries_scan_chapters_near_u64_max(struct kunit *test)
+static void boundaries_refuse_chapters_near_u64_max(struct kunit *test)
 {
 	struct boundaries *b = setup(test, 2, 16);
 
 	write_vcns(test, b, 0, 1);
 	write_vcns(test, b, U64_MAX - 2, U64_MAX);
-	expect_boundaries(test, b, U64_MAX - 2, U64_MAX - 1);
+	expect_boundaries(test, b, 0, 0);
+}
+
+/* Up to DDI_MAX_VCN itself a lap is whole; one chapter past it is bad. */
+static void boundaries_stop_at_max_vcn(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 2, 16);
+
+	write_vcns(test, b, DDI_MAX_VCN - 15, DDI_MAX_VCN + 1);
+	expect_boundaries(test, b, DDI_MAX_VCN - 15, DDI_MAX_VCN);
+	/* Physical chapter 1 held the oldest, DDI_MAX_VCN - 15. */
+	write_vcns(test, b, DDI_MAX_VCN + 1, DDI_MAX_VCN + 2);
+	expect_boundaries(test, b, DDI_MAX_VCN - 14, DDI_MAX_VCN);
 }
 
 static struct kunit_case boundaries_cases[] = {
@@ -287,7 +300,8 @@ static struct kunit_case boundaries_cases[] = {
 	KUNIT_CASE(boundaries_skip_a_run_of_zeroed_chapters),
 	KUNIT_CASE(boundaries_keep_chapters_with_damaged_pages),
 	KUNIT_CASE(boundaries_survive_damage_elsewhere),
-	KUNIT_CASE(boundaries_scan_chapters_near_u64_max),
+	KUNIT_CASE(boundaries_refuse_chapters_near_u64_max),
+	KUNIT_CASE(boundaries_stop_at_max_vcn),
 	KUNIT_CASE_SLOW(boundaries_refuse_too_many_bad_chapters),
 	{}
 };

@@ -55,7 +55,8 @@ static u64 probe_index_page(struct ddi_volume *volume, u32 chapter, u32 i,
 	ret = ddi_chapter_index_page_init(page, geo, data, volume->config.nonce);
 	dm_bufio_release(buffer);
 	page->data = NULL;
-	if (ret || page->vcn == BAD_CHAPTER || ddi_physical_chapter(geo, page->vcn) != chapter)
+	/* Past DDI_MAX_VCN: crafted or damaged, as the index never writes one. */
+	if (ret || page->vcn > DDI_MAX_VCN || ddi_physical_chapter(geo, page->vcn) != chapter)
 		return BAD_CHAPTER;
 	return page->vcn;
 }
@@ -76,7 +77,7 @@ static u64 probe_record_page(struct ddi_volume *volume, u32 chapter, u32 i)
 		return BAD_CHAPTER;
 	ret = ddi_record_page_validate(data, volume->config.nonce, &header);
 	dm_bufio_release(buffer);
-	if (ret || header.record_page != i || header.vcn == BAD_CHAPTER ||
+	if (ret || header.record_page != i || header.vcn > DDI_MAX_VCN ||
 	    ddi_physical_chapter(geo, header.vcn) != chapter)
 		return BAD_CHAPTER;
 	return header.vcn;

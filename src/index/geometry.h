@@ -6,6 +6,7 @@
 #ifndef DDI_GEOMETRY_H
 #define DDI_GEOMETRY_H
 
+#include <linux/bits.h>
 #include <linux/dm-dedup-index.h>
 #include <linux/math64.h>
 
@@ -32,6 +33,15 @@ enum {
 	DDI_MAX_INDEX_PAGES_PER_CHAPTER = 255,
 	DDI_MIN_CHAPTERS_PER_VOLUME = 2,
 };
+
+/*
+ * The highest chapter number the index believes, on a page or in a save.
+ * Chapter numbers are compared as s64 in places (the chapter writer's close
+ * target and written end) and incremented everywhere, so a crafted page or
+ * save must not bring one near 2^63 or 2^64; at one chapter a second a real
+ * index takes over 10^11 years to get to 2^62.
+ */
+#define DDI_MAX_VCN BIT_ULL(62)
 
 struct ddi_geometry {
 	u32 bytes_per_page;

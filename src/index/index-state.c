@@ -176,7 +176,7 @@ static int load_slot(struct ddi_index *index, unsigned int slot,
 		if (header->section_bytes[i] != sizes[i])
 			what = "its sections are not the sizes of this shape and zone count";
 	}
-	if (header->open_vcn > DDI_MAX_SAVED_VCN)
+	if (header->open_vcn > DDI_MAX_VCN)
 		what = "its open chapter number is out of range";
 	if (what) {
 		ret = -EBADMSG;

@@ -30,13 +30,6 @@ enum {
 	DDI_SAVE_SECTIONS,
 };
 
-/*
- * The highest open chapter a save may claim. Chapter numbers are compared
- * as s64 in places (the chapter writer's close target and written end), so
- * a crafted save must not bring one near 2^63; at one chapter a second a
- * real index takes over 10^11 years to get to 2^62.
- */
-#define DDI_MAX_SAVED_VCN BIT_ULL(62)
 
 struct ddi_index_layout {
 	u32 record_pages_per_chapter;
