@@ -444,6 +444,36 @@ static void damage_chapter(struct damage_fixture *d, u32 chapter)
 }
 
 /*
+ * Pages found damaged on one device are not taken as damaged on the copy
+ * the index moves to: the move forgets them, and their names are found
+ * there. The bit would otherwise stay set, and the names missed, until
+ * the chapter was overwritten a lap later.
+ */
+static void index_move_forgets_bad_pages(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct ddi_test_disk *copy = ddi_test_disk_open(test, TEST_DISK + 1, TEST_DISK_BYTES);
+	struct ddi_index_storage *storage;
+	struct damage_fixture d;
+	u32 page;
+
+	damage_setup(test, &d, 2, true);
+	ddi_test_disk_copy(copy, d.f->disk, TEST_DISK_BYTES);
+	/* Record page 0 of chapter 0, damaged on the index's own device only. */
+	page = ddi_physical_page(&d.geo, 0, d.geo.index_pages_per_chapter);
+	damage_page(test, &d, 0, d.geo.index_pages_per_chapter);
+	reopen(test, d.f);
+	KUNIT_EXPECT_LT(test, count_found(test, d.f, 0, per_chapter), per_chapter);
+	KUNIT_EXPECT_TRUE(test, test_bit(page, d.f->index->volume->bad_pages));
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open_storage(d.f->index, copy->bdev, &storage));
+	ddi_index_replace_storage(d.f->index, storage);
+	ddi_index_close_storage(storage);
+	KUNIT_EXPECT_FALSE(test, test_bit(page, d.f->index->volume->bad_pages));
+	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, per_chapter), per_chapter);
+}
+
+/*
  * A damaged newest closed chapter is no sign of a stale save: the save is
  * kept (its open chapter with it), and only the damaged page's names are
  * missed. The same when the whole chapter is gone, whose pages are counted
@@ -1630,6 +1660,7 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_rebuild_counts_lost_oldest_chapters),
 	KUNIT_CASE(index_rebuild_repairs_damaged_index_pages),
 	KUNIT_CASE(index_replaces_storage),
+	KUNIT_CASE(index_move_forgets_bad_pages),
 	KUNIT_CASE(index_torn_save_keeps_previous),
 	KUNIT_CASE(index_refuses_foreign_device),
 	KUNIT_CASE(index_refuses_crafted_superblock),
