@@ -5,7 +5,8 @@
 
 KDIR ?= $(shell bash scripts/kdir)
 
-.PHONY: all modules clean check kunit kunit-uml kunit-x86_64 vm-test crash-test bench fuzz lint
+.PHONY: all modules clean check kunit kunit-uml kunit-x86_64 kunit-kcsan vm-test crash-test \
+	bench fuzz lint
 
 all: modules
 
@@ -27,6 +28,12 @@ kunit-uml:
 
 kunit-x86_64:
 	scripts/kunit --arch x86_64
+
+# The x86_64 SMP run under KCSAN (in place of KASAN, which it cannot share
+# a kernel with): a data race it reports fails the run, as a splat does.
+kunit-kcsan:
+	scripts/kunit --arch x86_64 --kunitconfig kunit/kcsan.kunitconfig \
+		--build-name kunit-x86_64-kcsan
 
 vm-test: modules
 	scripts/vm-test
