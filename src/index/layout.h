@@ -30,7 +30,6 @@ enum {
 	DDI_SAVE_SECTIONS,
 };
 
-
 struct ddi_index_layout {
 	u32 record_pages_per_chapter;
 	u32 chapters_per_volume;
