@@ -8,61 +8,15 @@
  *
  *   block-names FILE [FIRST [COUNT]]
  *
- * A block is a whole number of 16-byte words, so the hash's tail step,
- * for lengths that are not, never runs here.
+ * The hash is the module's own (src/target/murmur3.c, built against the
+ * small userspace stand-ins in tools/include), so the names cannot drift.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+
+#include "murmur3.h"
 
 #define BLOCK 4096
-
-static uint64_t rotl(uint64_t v, int bits)
-{
-	return (v << bits) | (v >> (64 - bits));
-}
-
-static uint64_t load_le(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t final_mix(uint64_t v)
-{
-	v = (v ^ (v >> 33)) * 0xff51afd7ed558ccdULL;
-	v = (v ^ (v >> 33)) * 0xc4ceb9fe1a85ec53ULL;
-	return v ^ (v >> 33);
-}
-
-static void name_of(const unsigned char *block, uint64_t out[2])
-{
-	const uint64_t m1 = 0x87c37b91114253d5ULL, m2 = 0x4cf5ad432745937fULL;
-	uint64_t a = 0, b = 0;
-	size_t off;
-
-	for (off = 0; off < BLOCK; off += 16) {
-		a ^= rotl(load_le(block + off) * m1, 31) * m2;
-		a = (rotl(a, 27) + b) * 5 + 0x52dce729;
-		b ^= rotl(load_le(block + off + 8) * m2, 33) * m1;
-		b = (rotl(b, 31) + a) * 5 + 0x38495ab5;
-	}
-	a ^= BLOCK;
-	b ^= BLOCK;
-	a += b;
-	b += a;
-	a = final_mix(a);
-	b = final_mix(b);
-	a += b;
-	b += a;
-	out[0] = a;
-	out[1] = b;
-}
 
 int main(int argc, char **argv)
 {
@@ -84,14 +38,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (n = 0; n < count && fread(block, BLOCK, 1, file) == 1; n++) {
-		uint64_t h[2];
-		int i, j;
+		u8 name[DDI_MURMUR3_BYTES];
+		int i;
 
-		name_of(block, h);
-		/* Each lane's bytes in little-endian order. */
-		for (i = 0; i < 2; i++)
-			for (j = 0; j < 8; j++)
-				printf("%02x", (unsigned int)(h[i] >> (8 * j)) & 0xff);
+		ddi_murmur3_128(block, BLOCK, 0, name);
+		for (i = 0; i < DDI_MURMUR3_BYTES; i++)
+			printf("%02x", name[i]);
 		printf("\n");
 	}
 	return 0;

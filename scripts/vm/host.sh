@@ -41,7 +41,7 @@ ddi_vm_copy_program() {
 
 # Fill ROOT with everything but the scripts to run, which go to ROOT/ddi/tests.
 ddi_vm_root() {
-	local root=$1 busybox applet module loaded dep name
+	local root=$1 busybox applet module loaded dep name tool extra
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib/ddi,ddi/tests}
 
 	busybox=$(command -v busybox)
@@ -86,9 +86,14 @@ ddi_vm_root() {
 	done
 
 	# The project's own tools (tools/*.c), static: nothing in the
-	# initramfs could satisfy their libraries.
+	# initramfs could satisfy their libraries. block-names hashes with the
+	# module's own MurmurHash3, built against tools/include.
 	for tool in "$DDI_TOP"/tools/*.c; do
-		gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/$(basename "$tool" .c)" "$tool" ||
+		name=$(basename "$tool" .c)
+		extra=()
+		[ "$name" = block-names ] && extra=("$DDI_TOP/src/target/murmur3.c")
+		gcc -static -O2 -Wall -Wextra -Werror -I "$DDI_TOP/tools/include" \
+			-I "$DDI_TOP/src/target" -o "$root/usr/bin/$name" "$tool" "${extra[@]}" ||
 			ddi_die "cannot build $tool"
 	done
 
