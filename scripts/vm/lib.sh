@@ -170,6 +170,24 @@ ddi_counters() {
 	ddi_status "$1"
 }
 
+# ddi_wait_indexed NAME N: until device NAME has answered N posts since its
+# table was loaded (status field 4), without the save a suspend makes.
+ddi_wait_indexed() {
+	ddi_wait_tries=0
+	while ddi_status "$1" && [ "$indexed" -lt "$2" ]; do
+		ddi_wait_tries=$((ddi_wait_tries + 1))
+		[ $ddi_wait_tries -lt 600 ] || ddi_fail "$1: only $indexed of $2 posts answered"
+		sleep 0.1
+	done
+}
+
+# ddi_swap_table NAME TABLE: give device NAME the table TABLE under its
+# users (e.g. dm-flakey under a live index_dev), through a suspend.
+ddi_swap_table() {
+	dmsetup load "$1" --table "$2" || ddi_fail "load $1: $2"
+	dmsetup suspend "$1" && dmsetup resume "$1" || ddi_fail "swap in $1: $2"
+}
+
 # ddi_status NAME: the same without waiting.
 ddi_status() {
 	status=$(dmsetup status "$1") || ddi_fail "dmsetup status $1"

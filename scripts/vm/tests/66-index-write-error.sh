@@ -26,9 +26,7 @@ ddi_counters ddi-we
 [ "$chapters" -ge 1 ] || ddi_fail "no chapter written before the fault"
 
 # From now on every write to index_dev fails; reads still work.
-dmsetup load ddi-wi --table "0 $isz flakey $DDI_INDEX 0 0 3600 1 error_writes" ||
-	ddi_fail "load flakey"
-dmsetup suspend ddi-wi && dmsetup resume ddi-wi || ddi_fail "swap in flakey"
+ddi_swap_table ddi-wi "0 $isz flakey $DDI_INDEX 0 0 3600 1 error_writes"
 ddi_mark
 ddi_random /tmp/after 1500
 ddi_write /tmp/after $dev 1000
@@ -49,8 +47,7 @@ dmsetup message ddi-we 0 save 2>/dev/null && ddi_fail "a save succeeded on a fai
 dmsetup remove ddi-we || ddi_fail "remove"
 
 # Mended: the index opens from the save made before the fault.
-dmsetup load ddi-wi --table "$linear" || ddi_fail "load linear"
-dmsetup suspend ddi-wi && dmsetup resume ddi-wi || ddi_fail "swap in linear"
+ddi_swap_table ddi-wi "$linear"
 ddi_mark
 dmsetup create ddi-we --table "$table" || ddi_fail "create after the fault"
 ddi_assert_log 'loaded index state|rebuilding'

@@ -29,9 +29,7 @@ dmsetup remove ddi-re || ddi_fail "remove"
 dmsetup create ddi-re --table "$table" || ddi_fail "create again"
 
 # From now on every read of index_dev fails; writes still work.
-dmsetup load ddi-ri --table "0 $isz flakey $DDI_INDEX 0 0 3600 1 error_reads" ||
-	ddi_fail "load flakey"
-dmsetup suspend ddi-ri && dmsetup resume ddi-ri || ddi_fail "swap in flakey"
+ddi_swap_table ddi-ri "0 $isz flakey $DDI_INDEX 0 0 3600 1 error_reads"
 ddi_mark
 # The same blocks again, elsewhere: most of their chapters are on disk only.
 ddi_write /tmp/set $dev 10000
@@ -51,8 +49,7 @@ dmsetup remove ddi-re || ddi_fail "remove with failing reads"
 
 # Mended: the index opens (its save was written while only reads failed)
 # and finds the blocks, at one place or the other, all verified.
-dmsetup load ddi-ri --table "$linear" || ddi_fail "load linear"
-dmsetup suspend ddi-ri && dmsetup resume ddi-ri || ddi_fail "swap in linear"
+ddi_swap_table ddi-ri "$linear"
 dmsetup create ddi-re --table "$table" || ddi_fail "create after the fault"
 ddi_write /tmp/set $dev 20000
 ddi_expect ddi-re 5000 5000 5000 0 "blocks written again once the device is mended"

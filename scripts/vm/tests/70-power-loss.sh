@@ -67,16 +67,6 @@ index_mib=$(ddi_log_since_mark | sed -n 's/.*formatted a new index: .*, \([0-9]*
 [ -n "$index_mib" ] || ddi_fail "no size in the format message"
 copy_mib=$((index_mib + 1))
 
-# wait_indexed N: until the target has answered N posts (status field 4).
-wait_indexed() {
-	tries=0
-	while ddi_status ddi-pl && [ "$indexed" -lt "$1" ]; do
-		tries=$((tries + 1))
-		[ $tries -lt 600 ] || ddi_fail "only $indexed of $1 posts answered"
-		sleep 0.1
-	done
-}
-
 # The workload: each batch written at its own blocks of data_dev, its posts
 # answered, then a mark "batch_N" (N blocks posted so far) in the log. A
 # mark is logged at once, writes when a flush covers them: a point after
@@ -87,7 +77,7 @@ while [ $b -lt $batches ]; do
 	dd if=/tmp/pl of=$dev bs=4096 skip=$posted seek=$posted count=$batch oflag=direct \
 		2>/dev/null || ddi_fail "write batch $b"
 	posted=$((posted + batch))
-	wait_indexed $posted
+	ddi_wait_indexed ddi-pl $posted
 	dmsetup message pl-lw 0 mark "batch_$posted" || ddi_fail "mark batch $b"
 	case $b in
 	5)

@@ -81,12 +81,7 @@ ddi_status ddi-loop
 before=$indexed
 ddi_random /tmp/set $set_blocks "set $k"
 ddi_write /tmp/set $dev $((100000 + k * 1000))
-tries=0
-while ddi_status ddi-loop && [ "$indexed" -lt $((before + set_blocks)) ]; do
-	tries=$((tries + 1))
-	[ $tries -lt 600 ] || ddi_fail "only $((indexed - before)) of the set's posts answered"
-	sleep 0.1
-done
+ddi_wait_indexed ddi-loop $((before + set_blocks))
 answered=$indexed
 # Four writers of new data, 2000 blocks each from block 262144 (1 GiB) on:
 # the 8000 blocks and a boot's sets stay well inside the 32512 names of the
