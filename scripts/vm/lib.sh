@@ -64,10 +64,13 @@ ddi_sectors() {
 }
 
 # Mark the kernel log, so that ddi_log_since_mark shows only later messages.
+# At KERN_INFO ("<6>"), below the console's loglevel=5: the mark stays in
+# dmesg but off the console, where the kernel's line could land in the
+# middle of one of ours.
 ddi_mark_count=0
 ddi_mark() {
 	ddi_mark_count=$((ddi_mark_count + 1))
-	echo "ddi-mark $$ $ddi_mark_count" >/dev/kmsg
+	echo "<6>ddi-mark $$ $ddi_mark_count" >/dev/kmsg
 }
 
 ddi_log_since_mark() {

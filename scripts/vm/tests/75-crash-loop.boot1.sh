@@ -17,8 +17,6 @@
 . /ddi/lib.sh
 
 ddi_load
-# The data sets are the same whichever boot makes them.
-DDI_TEST=75-crash-loop
 size=$(ddi_sectors "$DDI_DATA")
 dev=/dev/mapper/ddi-loop
 per_chapter=508		# 4 record pages of 127 records
