@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "index.h"
+#include "stat-counter.h"
 
 /* Where a request's name turned up. */
 enum name_location {
@@ -74,37 +75,37 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 	switch (request->type) {
 	case DDI_POST:
 		if (request->found) {
-			zone->stats.posts_found++;
+			ddi_stat_add(zone->stats.posts_found, 1);
 			/* Keep a name in use inside the volume's window. */
 			if (refresh)
 				ddi_index_zone_put_record(zone, &request->name,
 							  &request->old_data, false);
 		} else {
-			zone->stats.posts_not_found++;
+			ddi_stat_add(zone->stats.posts_not_found, 1);
 			ddi_index_zone_put_record(zone, &request->name, &request->new_data, denied);
 		}
 		break;
 	case DDI_QUERY:
-		zone->stats.queries++;
+		ddi_stat_add(zone->stats.queries, 1);
 		if (refresh)
 			ddi_index_zone_put_record(zone, &request->name, &request->old_data, false);
 		break;
 	case DDI_QUERY_NO_UPDATE:
-		zone->stats.queries++;
+		ddi_stat_add(zone->stats.queries, 1);
 		break;
 	case DDI_UPDATE:
-		zone->stats.updates++;
+		ddi_stat_add(zone->stats.updates, 1);
 		ddi_index_zone_put_record(zone, &request->name, &request->new_data, denied);
 		break;
 	case DDI_DELETE:
 		if (request->found) {
-			zone->stats.deletes++;
+			ddi_stat_add(zone->stats.deletes, 1);
 			ddi_open_chapter_zone_remove(zone->open, &request->name);
 			ddi_volume_index_remove(index->volume_index, &request->name);
 		}
 		break;
 	}
-	zone->stats.requests++;
+	ddi_stat_add(zone->stats.requests, 1);
 	complete_request(index, request);
 }
 

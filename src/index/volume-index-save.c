@@ -42,6 +42,7 @@
 #include <linux/string.h>
 
 #include "save-stream.h"
+#include "stat-counter.h"
 #include "volume-index-table.h"
 
 #define VI_ZONE_MAGIC 0x5a495644U	/* "DVIZ" */
@@ -185,7 +186,7 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 			sound &= entry >> vi->vcn_bits != 0;
 			if (apply) {
 				z->slots[i + j] = entry;
-				z->entries++;
+				ddi_stat_add(z->entries, 1);
 			}
 		}
 	}
@@ -205,7 +206,7 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 			if (apply) {
 				memcpy(c->name.bytes, saved, DDI_NAME_SIZE);
 				c->vcn = vcn;
-				z->collision_entries++;
+				ddi_stat_add(z->collision_entries, 1);
 			}
 		}
 	}

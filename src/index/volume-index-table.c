@@ -9,6 +9,7 @@
 #include <linux/minmax.h>
 #include <linux/string.h>
 
+#include "stat-counter.h"
 #include "volume-index-table.h"
 
 /* Odd multipliers that spread every input bit into the high half. */
@@ -93,8 +94,8 @@ u32 *ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct d
 	for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
 		if (slots[i] && ddi_vi_entry_expired(vi, zone, slots[i])) {
 			slots[i] = 0;
-			zone->entries--;
-			zone->expired_reclaimed++;
+			ddi_stat_add(zone->entries, -1);
+			ddi_stat_add(zone->expired_reclaimed, 1);
 		}
 		if (!slots[i] && !free)
 			free = &slots[i];
@@ -120,8 +121,8 @@ static u32 *vi_find(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
 		for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
 			if (slots[i] && ddi_vi_entry_expired(vi, zone, slots[i])) {
 				slots[i] = 0;
-				zone->entries--;
-				zone->expired_reclaimed++;
+				ddi_stat_add(zone->entries, -1);
+				ddi_stat_add(zone->expired_reclaimed, 1);
 			}
 			if (!slots[i]) {
 				if (!*free)
@@ -197,8 +198,8 @@ static struct ddi_vi_collision *vi_collision_find(const struct ddi_volume_index 
 	for (i = 0; i < DDI_VI_COLLISION_SLOTS_PER_BUCKET; i++, c++) {
 		if (c->vcn != DDI_VI_NO_VCN && !ddi_vi_collision_live(zone, c)) {
 			c->vcn = DDI_VI_NO_VCN;
-			zone->collision_entries--;
-			zone->expired_reclaimed++;
+			ddi_stat_add(zone->collision_entries, -1);
+			ddi_stat_add(zone->expired_reclaimed, 1);
 		}
 		if (c->vcn == DDI_VI_NO_VCN) {
 			if (!*free)
@@ -271,19 +272,19 @@ static int vi_put(struct ddi_volume_index *vi, const struct ddi_name *name, u64 
 			goto full;
 		cfree->name = *name;
 		cfree->vcn = vcn;
-		zone->collision_entries++;
-		zone->collisions++;
+		ddi_stat_add(zone->collision_entries, 1);
+		ddi_stat_add(zone->collisions, 1);
 		return 0;
 	}
 	if (free)
 		*free = vi_entry(vi, tag, vcn);
 	else if (!vi_insert_displacing(vi, zone, home, vi_entry(vi, tag, vcn)))
 		goto full;
-	zone->entries++;
+	ddi_stat_add(zone->entries, 1);
 	return 0;
 
 full:
-	zone->full_rejections++;
+	ddi_stat_add(zone->full_rejections, 1);
 	return -ENOSPC;
 }
 
@@ -341,7 +342,7 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 		c = vi_collision_find(vi, zone, name, &cfree);
 		if (c) {
 			c->vcn = DDI_VI_NO_VCN;
-			zone->collision_entries--;
+			ddi_stat_add(zone->collision_entries, -1);
 			return;
 		}
 	}
@@ -349,6 +350,6 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 	match = vi_find(vi, zone, home, tag, &free);
 	if (match) {
 		*match = 0;
-		zone->entries--;
+		ddi_stat_add(zone->entries, -1);
 	}
 }

@@ -22,6 +22,7 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 
+#include "stat-counter.h"
 #include "volume.h"
 
 /* Searches a page for a request; returns 0 or a negative errno. */
@@ -249,11 +250,11 @@ static int search_or_queue(struct ddi_volume *volume, struct ddi_request *reques
 			ddi_page_cache_touch(cache, page);
 		ret = search(volume, request, page);
 		ddi_page_cache_end_search(cache, zone);
-		WRITE_ONCE(counters->cache_hits, counters->cache_hits + 1);
+		ddi_stat_add(counters->cache_hits, 1);
 		return ret;
 	}
 	ddi_page_cache_end_search(cache, zone);
-	WRITE_ONCE(counters->cache_misses, counters->cache_misses + 1);
+	ddi_stat_add(counters->cache_misses, 1);
 
 	mutex_lock(&volume->read_mutex);
 	/*
