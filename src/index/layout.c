@@ -244,11 +244,14 @@ static void finish_block(struct dm_buffer *buffer)
 	dm_bufio_release(buffer);
 }
 
+/*
+ * dm_bufio_write_dirty_buffers() waits for the writes and then flushes the
+ * device's cache itself, so a second flush after it would cost a real disk
+ * milliseconds for nothing (70-power-loss counts back-to-back flushes).
+ */
 static int write_and_flush(struct dm_bufio_client *client)
 {
-	int ret = dm_bufio_write_dirty_buffers(client);
-
-	return ret ? ret : dm_bufio_issue_flush(client);
+	return dm_bufio_write_dirty_buffers(client);
 }
 
 /**

