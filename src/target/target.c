@@ -274,3 +274,5 @@ module_dm(dedup_index);
 MODULE_DESCRIPTION("dm-dedup-index: persistent deduplication index target");
 MODULE_AUTHOR("dm-dedup-index developers");
 MODULE_LICENSE("GPL");
+/* Also dkms.conf's PACKAGE_VERSION: scripts/dkms-build checks they agree. */
+MODULE_VERSION("0.3");
