@@ -12,6 +12,11 @@
 #include <linux/compiler.h>
 
 /* Add @delta (which may be negative) to @field, owned by the calling thread. */
-#define ddi_stat_add(field, delta) WRITE_ONCE((field), (field) + (delta))
+#define ddi_stat_add(field, delta)			\
+	do {						\
+		typeof(field) *__ddi_stat = &(field);	\
+							\
+		WRITE_ONCE(*__ddi_stat, *__ddi_stat + (delta)); \
+	} while (0)
 
 #endif /* DDI_STAT_COUNTER_H */
