@@ -21,13 +21,13 @@
  *   scripts/kunit --kunitconfig kunit/bench.kunitconfig --build-name bench-um \
  *	--filter 'dm_dedup_index_bench_rebuild' -- --kernel_args brd.rd_size=3400000
  *
- * and memory 2048 by starting that build's UML kernel by hand, since
+ * and both shapes by starting that build's UML kernel by hand, since
  * kunit.py's own mem=1G comes after any mem= given to it:
  *
  *   bench-um/linux mem=4G kunit_shutdown=halt brd.rd_size=3400000 \
- *	kunit.filter_glob=dm_dedup_index_bench_rebuild.bench_rebuild_memory_2048
+ *	kunit.filter_glob=dm_dedup_index_bench_rebuild
  *
- * A shape that does not fit prints a "rebuild-skipped" line instead.
+ * A shape that does not fit prints a "rebuild-skipped" line (bench-shapes.h).
  */
 
 #include <kunit/test.h>
@@ -40,6 +40,7 @@
 #include <linux/wait.h>
 
 #include "../test-util.h"
+#include "bench-shapes.h"
 #include "index.h"
 
 enum {
@@ -142,8 +143,9 @@ static struct ddi_index *timed_open(struct kunit *test, struct ddi_test_disk *di
 	return index;
 }
 
-static void bench_shape(struct kunit *test, unsigned int memory_mb)
+static void bench_rebuild(struct kunit *test)
 {
+	unsigned int memory_mb = *(const unsigned int *)test->param_value;
 	struct ddi_index_config config = {
 		.memory_mb = memory_mb,
 		.zone_count = 1,
@@ -157,20 +159,17 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 	struct ddi_index *index;
 	struct rebuild_run *run;
 	struct ddi_geometry geo;
-	u64 device_bytes, seed, posts, ram;
+	u64 device_bytes, seed, posts;
 	s64 format_ms, fill_ms, close_ms, load_ms, rebuild_ms;
 	ktime_t start;
 	int wrong_load, wrong_rebuild;
 
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device_bytes));
 	disk = ddi_test_disk_open(test, REBUILD_BENCH_DISK, 0);
-	ram = (u64)totalram_pages() << PAGE_SHIFT;
 	/* The RAM disk's pages come out of the same RAM as the index's. */
-	if (bdev_nr_bytes(disk->bdev) < device_bytes || ram < device_bytes + device_bytes / 4) {
-		kunit_info(test, "ddi-bench: rebuild-skipped memory=%u device_bytes=%llu disk_bytes=%llu ram_bytes=%llu\n",
-			   memory_mb, device_bytes, bdev_nr_bytes(disk->bdev), ram);
+	if (!ddi_bench_shape_fits(test, "rebuild", memory_mb, disk->bdev, device_bytes,
+				  device_bytes + device_bytes / 4))
 		return;
-	}
 	run = kunit_kzalloc(test, sizeof(*run), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, run);
 	init_waitqueue_head(&run->wait);
@@ -216,19 +215,9 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 		   close_ms, load_ms, rebuild_ms);
 }
 
-static void bench_rebuild_memory_256(struct kunit *test)
-{
-	bench_shape(test, 256);
-}
-
-static void bench_rebuild_memory_2048(struct kunit *test)
-{
-	bench_shape(test, 2048);
-}
-
 static struct kunit_case rebuild_bench_cases[] = {
-	KUNIT_CASE_SLOW(bench_rebuild_memory_256),
-	KUNIT_CASE_SLOW(bench_rebuild_memory_2048),
+	KUNIT_CASE_PARAM_ATTR(bench_rebuild, ddi_bench_memory_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

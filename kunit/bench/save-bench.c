@@ -28,6 +28,7 @@
 #include <linux/random.h>
 
 #include "../test-util.h"
+#include "bench-shapes.h"
 #include "index.h"
 
 enum {
@@ -74,8 +75,9 @@ static u32 post_names(struct ddi_index *index, struct rnd_state *rnd, u32 count)
 	return fresh;
 }
 
-static void bench_shape(struct kunit *test, unsigned int memory_mb)
+static void bench_save(struct kunit *test)
 {
+	unsigned int memory_mb = *(const unsigned int *)test->param_value;
 	struct ddi_index_config config = {
 		.memory_mb = memory_mb,
 		.zone_count = 1,
@@ -87,7 +89,7 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 	struct ddi_index *index;
 	struct ddi_geometry geo;
 	struct rnd_state rnd, names;
-	u64 device_bytes, seed, puts, i, ram, slot_bytes;
+	u64 device_bytes, seed, puts, i, slot_bytes;
 	u32 open_records, found = 0, in_open = 0;
 	ktime_t start;
 	s64 save_ns, load_ns;
@@ -95,12 +97,9 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device_bytes));
 	disk = ddi_test_disk_open(test, SAVE_BENCH_DISK, 0);
-	ram = (u64)totalram_pages() << PAGE_SHIFT;
-	if (bdev_nr_bytes(disk->bdev) < device_bytes || ram < 3 * device_bytes / 10) {
-		kunit_info(test, "ddi-bench: save-skipped memory=%u device_bytes=%llu disk_bytes=%llu ram_bytes=%llu\n",
-			   memory_mb, device_bytes, bdev_nr_bytes(disk->bdev), ram);
+	if (!ddi_bench_shape_fits(test, "save", memory_mb, disk->bdev, device_bytes,
+				  3 * device_bytes / 10))
 		return;
-	}
 	ddi_test_disk_zero(disk, 0, device_bytes);
 	config.format = true;
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
@@ -163,19 +162,9 @@ static void bench_shape(struct kunit *test, unsigned int memory_mb)
 		   div_s64(save_ns, NSEC_PER_MSEC), div_s64(load_ns, NSEC_PER_MSEC));
 }
 
-static void bench_save_memory_256(struct kunit *test)
-{
-	bench_shape(test, 256);
-}
-
-static void bench_save_memory_2048(struct kunit *test)
-{
-	bench_shape(test, 2048);
-}
-
 static struct kunit_case save_bench_cases[] = {
-	KUNIT_CASE_SLOW(bench_save_memory_256),
-	KUNIT_CASE_SLOW(bench_save_memory_2048),
+	KUNIT_CASE_PARAM_ATTR(bench_save, ddi_bench_memory_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 
