@@ -363,6 +363,84 @@ static void index_rebuilds_after_crash(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, count_found(test, f, twins[i], 1), 1U, "twin %u", i);
 }
 
+struct client_hook {
+	struct ddi_client_state state;
+	unsigned int calls;
+};
+
+static void fill_client_state(void *context, struct ddi_client_state *state)
+{
+	struct client_hook *hook = context;
+
+	hook->calls++;
+	*state = hook->state;
+}
+
+/* The first byte of the client state an open came back with. */
+static u8 client_mark(struct index_fixture *f)
+{
+	struct ddi_client_state state;
+
+	ddi_index_get_client_state(f->index, &state);
+	return state.bytes[0];
+}
+
+static void index_keeps_client_state(struct kunit *test)
+{
+	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
+	struct index_fixture *f = make_fixture(test, 1, 4 * per_chapter);
+	struct client_hook *hook = kunit_kzalloc(test, sizeof(*hook), GFP_KERNEL);
+	struct ddi_client_state state, zero = {};
+	struct ddi_index_stats stats;
+
+	KUNIT_ASSERT_NOT_NULL(test, hook);
+	ddi_index_get_client_state(f->index, &state);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(&state, &zero, sizeof(state)));
+	memset(hook->state.bytes, 0x5a, sizeof(hook->state.bytes));
+
+	/* Each save asks the hook, and an open gives back what was saved. */
+	hook->state.bytes[0] = 1;
+	ddi_index_set_save_hook(f->index, fill_client_state, hook);
+	post_all(test, f, 0, 10, false);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	KUNIT_EXPECT_EQ(test, 1U, hook->calls);
+	/* No request since, but the client state changed: the close saves it. */
+	hook->state.bytes[0] = 2;
+	ddi_index_close(f->index);
+	f->index = NULL;
+	reopen(test, f);
+	ddi_index_get_client_state(f->index, &state);
+	KUNIT_EXPECT_EQ(test, 2, state.bytes[0]);
+	KUNIT_EXPECT_EQ(test, 0x5a, state.bytes[DDI_CLIENT_STATE_BYTES - 1]);
+
+	/*
+	 * A crash after chapters were written past the save: the rebuild
+	 * keeps the client state of that save, whose answers are in them.
+	 */
+	hook->state.bytes[0] = 3;
+	ddi_index_set_save_hook(f->index, fill_client_state, hook);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	hook->state.bytes[0] = 4;
+	post_all(test, f, 10, f->record_count - 10, false);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_ASSERT_GE(test, stats.chapters_written, 2ULL);
+	crash(f);
+	reopen(test, f);
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_EXPECT_EQ(test, DDI_OPENED_REBUILT, stats.opened);
+	KUNIT_EXPECT_EQ(test, 3, client_mark(f));
+
+	/* A crash with no chapter written since the save: it loads, with its state. */
+	hook->state.bytes[0] = 5;
+	ddi_index_set_save_hook(f->index, fill_client_state, hook);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_save(f->index));
+	crash(f);
+	reopen(test, f);
+	KUNIT_EXPECT_EQ(test, 5, client_mark(f));
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_EXPECT_EQ(test, DDI_OPENED_LOADED, stats.opened);
+}
+
 static void index_falls_back_to_rebuild_on_damaged_save(struct kunit *test)
 {
 	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
@@ -1045,7 +1123,6 @@ static void index_format_recovers_damaged_index(struct kunit *test)
 	struct index_fixture *f = make_fixture(test, 1, 3 * per_chapter);
 	struct ddi_index_layout layout;
 	struct ddi_geometry geo;
-	struct ddi_index *index;
 	u32 chapter, page, slot;
 
 	post_all(test, f, 0, f->record_count, false);
@@ -1373,7 +1450,8 @@ static int least_stream_memory(struct ddi_index *index, bool load, u64 open_vcn,
 	*took = U64_MAX;
 	for (i = 0; i < STREAM_TRIES && !ret; i++) {
 		start = start_sampling();
-		ret = load ? ddi_index_state_load(index, open_vcn) : ddi_index_state_save(index);
+		ret = load ? ddi_index_state_load(index, open_vcn) :
+			     ddi_index_state_save(index, &ddi_test_no_client);
 		*took = min(*took, stop_sampling(start));
 	}
 	return ret;
@@ -1445,8 +1523,8 @@ static void index_saves_large_state_in_bounded_memory(struct kunit *test)
 	ddi_index_get_stats(f->index, &before);
 
 	/* Two saves first, so that the RAM disk has pages for both slots. */
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index));
-	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index, &ddi_test_no_client));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_state_save(f->index, &ddi_test_no_client));
 	ret = least_stream_memory(f->index, false, 0, &took);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_save_header(f->disk->bdev, &f->index->layout,
@@ -1506,7 +1584,7 @@ static void expect_crafted_save_rebuilt(struct kunit *test,
 	mutex_lock(&f->index->save_mutex);
 	ddi_index_zones_pause(f->index);
 	craft(test, f->index);
-	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index));
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index, &ddi_test_no_client));
 	ddi_index_zones_resume(f->index);
 	mutex_unlock(&f->index->save_mutex);
 	crash(f);
@@ -1589,7 +1667,7 @@ static void index_refuses_saved_chapter_near_2_63(struct kunit *test)
 		f->index->zones[z]->open_vcn = huge;
 		ddi_volume_index_set_window(f->index->volume_index, z, huge - 3, huge);
 	}
-	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index));
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_state_save(f->index, &ddi_test_no_client));
 	KUNIT_EXPECT_EQ(test, -ENOENT, ddi_index_state_load(f->index, huge));
 	ddi_index_zones_resume(f->index);
 	mutex_unlock(&f->index->save_mutex);
@@ -1653,6 +1731,7 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_wraps_and_forgets),
 	KUNIT_CASE(index_saves_and_loads),
 	KUNIT_CASE(index_rebuilds_after_crash),
+	KUNIT_CASE(index_keeps_client_state),
 	KUNIT_CASE(index_falls_back_to_rebuild_on_damaged_save),
 	KUNIT_CASE(index_keeps_save_over_damaged_newest_chapter),
 	KUNIT_CASE(index_loads_over_a_damaged_page_in_every_chapter),

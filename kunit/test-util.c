@@ -125,6 +125,8 @@ MODULE_PARM_DESC(test_seed, "KUnit suites: seed of their random data (0: a new o
  *
  * Return: the seed given, or a random one if it is 0.
  */
+const struct ddi_client_state ddi_test_no_client;
+
 u64 ddi_test_base_seed(void)
 {
 	return test_seed ? test_seed : get_random_u64();

@@ -26,6 +26,9 @@ void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes);
 void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offset, u8 xor);
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes);
 
+/* The client state of a save made without a save hook. */
+extern const struct ddi_client_state ddi_test_no_client;
+
 u64 ddi_test_base_seed(void);
 void ddi_test_seed(struct kunit *test, struct rnd_state *rnd);
 void ddi_test_random_records(struct rnd_state *rnd, struct ddi_record *records, u32 count);

@@ -17,6 +17,8 @@
 #define DDI_MAX_ZONES 16
 #define DDI_MAX_READERS 16
 #define DDI_DATA_SIZE 16
+/* Bytes of its own that the index's user may keep in every save. */
+#define DDI_CLIENT_STATE_BYTES 64
 
 /* A record name: 16 bytes of a good hash of the content being indexed. */
 struct ddi_name {
@@ -194,6 +196,21 @@ struct ddi_index_stats {
 	u64 open_ms;
 };
 
+/*
+ * What the index's user keeps in a save, e.g. where a scan of its data
+ * stands: all zero in a save made without a save hook.
+ */
+struct ddi_client_state {
+	u8 bytes[DDI_CLIENT_STATE_BYTES];
+};
+
+/*
+ * Fills in the client state of a save, called by every save while no
+ * request is being processed: each request answered before it is in the
+ * saved state, none answered after it is.
+ */
+typedef void (*ddi_save_hook_fn)(void *context, struct ddi_client_state *state);
+
 struct block_device;
 struct ddi_index;
 struct ddi_index_storage;
@@ -210,5 +227,7 @@ void ddi_index_replace_storage(struct ddi_index *index, struct ddi_index_storage
 void ddi_index_close_storage(struct ddi_index_storage *storage);
 void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats);
 int ddi_index_device_bytes(const struct ddi_index_config *config, u64 *bytes);
+void ddi_index_set_save_hook(struct ddi_index *index, ddi_save_hook_fn fn, void *context);
+void ddi_index_get_client_state(struct ddi_index *index, struct ddi_client_state *state);
 
 #endif /* _LINUX_DM_DEDUP_INDEX_H */

@@ -123,7 +123,7 @@ static void bench_save(struct kunit *test)
 	}
 
 	start = ktime_get();
-	save_ret = ddi_index_state_save(index);
+	save_ret = ddi_index_state_save(index, &ddi_test_no_client);
 	save_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	start = ktime_get();
 	load_ret = save_ret ? save_ret :

@@ -74,10 +74,11 @@ static void save_sections(struct ddi_index *index, struct ddi_save_stream *s,
  * ddi_index_state_save() - Save the index's state to its device.
  * @index: the index, quiescent: no request in flight and no chapter
  *	being closed.
+ * @client: the client state to keep with it.
  *
  * Return: 0 or a negative errno; a failed save leaves the previous one.
  */
-int ddi_index_state_save(struct ddi_index *index)
+int ddi_index_state_save(struct ddi_index *index, const struct ddi_client_state *client)
 {
 	struct ddi_save_header header = {};
 	struct ddi_save_stream s;
@@ -87,6 +88,7 @@ int ddi_index_state_save(struct ddi_index *index)
 	section_sizes(index, header.section_bytes);
 	header.sequence = index->layout_save_sequence + 1;
 	header.open_vcn = index->zones[0]->open_vcn;
+	header.client = *client;
 	slot = (index->layout_save_slot + 1) % DDI_SAVE_SLOTS;
 	if (!ddi_layout_start_save(&s, index->bdev, &index->layout, slot,
 				   ddi_save_payload_bytes(&header)))
@@ -214,20 +216,25 @@ out:
  * A save is only good for the volume it was made with: if chapters were
  * written after it (a crash after more work), it is stale.
  *
- * Return: 0 if a save was loaded; -ENOENT if none is usable, in which
- * case the state may be partly loaded and must be thrown away.
+ * Return: 0 if a save was loaded, its client state with it; -ENOENT if
+ * none is usable, in which case the state may be partly loaded and must be
+ * thrown away, and the client state is that of the newest save the volume
+ * has gone past, if any.
  */
 int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn)
 {
 	struct ddi_save_header headers[DDI_SAVE_SLOTS];
-	bool usable[DDI_SAVE_SLOTS];
+	bool usable[DDI_SAVE_SLOTS], passed[DDI_SAVE_SLOTS];
 	unsigned int slot, tries;
+	u64 newest = 0;
 
 	for (slot = 0; slot < DDI_SAVE_SLOTS; slot++) {
 		int ret = ddi_layout_read_save_header(index->bdev, &index->layout, slot,
 						      &headers[slot]);
 
 		usable[slot] = !ret;
+		/* A whole save whose open chapter the volume has written since. */
+		passed[slot] = !ret && headers[slot].open_vcn < volume_open_vcn;
 		if (ret && ret != -ENODATA)
 			pr_warn("%pg: save slot %u is damaged: %d\n", index->bdev, slot, ret);
 		if (!ret && headers[slot].open_vcn != volume_open_vcn) {
@@ -248,12 +255,24 @@ int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn)
 		usable[slot] = false;
 		ret = load_slot(index, slot, &headers[slot]);
 		if (!ret) {
+			index->client_state = headers[slot].client;
 			index->layout_save_sequence = headers[slot].sequence;
 			index->layout_save_slot = slot;
 			pr_info("%pg: loaded index state from slot %u: open chapter %llu\n",
 				index->bdev, slot,
 				headers[slot].open_vcn);
 			return 0;
+		}
+	}
+	/*
+	 * What was answered before such a save is in the chapters written
+	 * since, which a rebuild reads: its client state still holds.
+	 */
+	memset(&index->client_state, 0, sizeof(index->client_state));
+	for (slot = 0; slot < DDI_SAVE_SLOTS; slot++) {
+		if (passed[slot] && headers[slot].sequence >= newest) {
+			newest = headers[slot].sequence;
+			index->client_state = headers[slot].client;
 		}
 	}
 	return -ENOENT;

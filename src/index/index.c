@@ -534,12 +534,15 @@ static u64 requests_done(struct ddi_index *index)
  */
 static int save_index(struct ddi_index *index, bool if_changed)
 {
+	struct ddi_client_state client = {};
 	u64 requests;
 	int error, ret = 0;
 
 	mutex_lock(&index->save_mutex);
 	ddi_index_zones_pause(index);
 	requests = requests_done(index);
+	if (index->save_hook)
+		index->save_hook(index->save_hook_context, &client);
 	/*
 	 * A save would vouch for chapters that never reached the device; with
 	 * none, the next open finds the chapters on disk newer than the last
@@ -551,10 +554,13 @@ static int save_index(struct ddi_index *index, bool if_changed)
 				    error);
 		ret = -EIO;
 	} else if (!if_changed || index->saved_bdev != index->bdev ||
-		   index->saved_requests != requests) {
-		ret = ddi_index_state_save(index);
+		   index->saved_requests != requests ||
+		   memcmp(&index->client_state, &client, sizeof(client))) {
+		ret = ddi_index_state_save(index, &client);
 		index->saved_bdev = ret ? NULL : index->bdev;
 		index->saved_requests = requests;
+		if (!ret)
+			index->client_state = client;
 	}
 	ddi_index_zones_resume(index);
 	mutex_unlock(&index->save_mutex);
@@ -574,6 +580,38 @@ int ddi_index_save(struct ddi_index *index)
 	return save_index(index, false);
 }
 EXPORT_SYMBOL_GPL(ddi_index_save);
+
+/**
+ * ddi_index_set_save_hook() - Keep state of the user's own in every save.
+ * @index: the index.
+ * @fn: called by each save, with no request being processed, to fill in
+ *	the client state the save keeps; NULL saves zeros.
+ * @context: passed to @fn; must stay valid until ddi_index_close() returns,
+ *	which saves too, or until another hook is set.
+ */
+void ddi_index_set_save_hook(struct ddi_index *index, ddi_save_hook_fn fn, void *context)
+{
+	mutex_lock(&index->save_mutex);
+	index->save_hook = fn;
+	index->save_hook_context = context;
+	mutex_unlock(&index->save_mutex);
+}
+EXPORT_SYMBOL_GPL(ddi_index_set_save_hook);
+
+/**
+ * ddi_index_get_client_state() - The client state of the last save.
+ * @index: the index.
+ * @state: set to the client state of the save the index was loaded from,
+ *	or saved to since; after a rebuild, that of the newest save whose
+ *	open chapter the volume has since written; zeros if there is none.
+ */
+void ddi_index_get_client_state(struct ddi_index *index, struct ddi_client_state *state)
+{
+	mutex_lock(&index->save_mutex);
+	*state = index->client_state;
+	mutex_unlock(&index->save_mutex);
+}
+EXPORT_SYMBOL_GPL(ddi_index_get_client_state);
 
 /**
  * ddi_index_close() - Save and close the index.

@@ -127,6 +127,14 @@ struct ddi_index {
 	bool pausing;
 	atomic_t zones_paused;
 	wait_queue_head_t pause_wait;
+	/* What fills in a save's client state, and for whom; under save_mutex. */
+	ddi_save_hook_fn save_hook;
+	void *save_hook_context;
+	/*
+	 * The client state of the save the open took its state from; then
+	 * that of the last good save of this open, under save_mutex.
+	 */
+	struct ddi_client_state client_state;
 };
 
 /* A device holding a copy of the index, ready to be moved onto. */
@@ -159,7 +167,7 @@ bool ddi_chapter_writer_is_written(struct ddi_index *index, u64 vcn);
 void ddi_chapter_writer_drain(struct ddi_index *index);
 
 /* index-state.c */
-int ddi_index_state_save(struct ddi_index *index);
+int ddi_index_state_save(struct ddi_index *index, const struct ddi_client_state *client);
 int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn);
 u64 ddi_index_state_open_vcn(struct ddi_index *index);
 

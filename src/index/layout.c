@@ -19,7 +19,14 @@
 
 enum {
 	CRC_AT = DDI_BLOCK_BYTES - sizeof(u32),
+	/*
+	 * A save header's client bytes, after its own fields. Saves made
+	 * before there were any have zeros here, which is no client state.
+	 */
+	SAVE_CLIENT = 64,
 };
+
+static_assert(32 + 8 * DDI_SAVE_SECTIONS + sizeof(u32) <= SAVE_CLIENT);
 
 static struct dm_bufio_client *open_client(struct block_device *bdev)
 {
@@ -309,6 +316,7 @@ static void encode_save_header(u8 *block, const struct ddi_index_layout *layout,
 	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
 		put_unaligned_le64(header->section_bytes[i], block + 32 + 8 * i);
 	put_unaligned_le32(header->payload_crc, block + 32 + 8 * DDI_SAVE_SECTIONS);
+	memcpy(block + SAVE_CLIENT, header->client.bytes, DDI_CLIENT_STATE_BYTES);
 	put_unaligned_le32(block_crc(block), block + CRC_AT);
 }
 
@@ -422,6 +430,7 @@ int ddi_layout_read_save_header(struct block_device *bdev,
 				ret = -EBADMSG;
 		}
 		header->payload_crc = get_unaligned_le32(block + 32 + 8 * DDI_SAVE_SECTIONS);
+		memcpy(header->client.bytes, block + SAVE_CLIENT, DDI_CLIENT_STATE_BYTES);
 		/* Each section is at most a slot, so the sum cannot wrap; check anyway. */
 		if (check_add_overflow(header->section_bytes[0], header->section_bytes[1], &sum) ||
 		    check_add_overflow(sum, header->section_bytes[2], &sum) ||

@@ -16,6 +16,7 @@
 #define DDI_INDEX_LAYOUT_H
 
 #include <linux/blkdev.h>
+#include <linux/dm-dedup-index.h>
 
 #include "geometry.h"
 #include "save-stream.h"
@@ -48,6 +49,8 @@ struct ddi_save_header {
 	u64 open_vcn;
 	u64 section_bytes[DDI_SAVE_SECTIONS];
 	u32 payload_crc;
+	/* The user's own bytes (ddi_index_set_save_hook()), kept as given. */
+	struct ddi_client_state client;
 };
 
 /* Bytes of the sections a save holds, back to back. */
