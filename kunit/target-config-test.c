@@ -42,6 +42,7 @@ static void expect_config_eq(struct kunit *test, const struct ddi_target_config 
 	KUNIT_EXPECT_EQ(test, got->readers, want->readers);
 	KUNIT_EXPECT_EQ(test, got->cache_chapters, want->cache_chapters);
 	KUNIT_EXPECT_EQ(test, got->post_memory_kib, want->post_memory_kib);
+	KUNIT_EXPECT_EQ(test, got->scan_rate_mib, want->scan_rate_mib);
 	KUNIT_EXPECT_EQ(test, got->verify, want->verify);
 	KUNIT_EXPECT_EQ(test, got->format, want->format);
 }
@@ -79,6 +80,7 @@ struct good_line {
 	bool format;
 	/* 0 for the default. */
 	unsigned int post_memory_kib;
+	unsigned int scan_rate_mib;
 };
 
 #define GOOD(args, mem, z, r, cc, v, f)						\
@@ -88,6 +90,10 @@ struct good_line {
 #define GOOD_POSTS(args, kib)							\
 	{ .line = "/dev/a /dev/b " args, .memory_mib = 256, .zones = 1,		\
 	  .readers = 2, .cache_chapters = 7, .post_memory_kib = kib }
+
+#define GOOD_SCAN(args, rate)							\
+	{ .line = "/dev/a /dev/b " args, .memory_mib = 256, .zones = 1,		\
+	  .readers = 2, .cache_chapters = 7, .scan_rate_mib = rate }
 
 static const struct good_line good_lines[] = {
 	GOOD("2 memory 256", 256, 1, 2, 7, false, false),
@@ -112,6 +118,9 @@ static const struct good_line good_lines[] = {
 	GOOD_POSTS("2 post_memory_kib 4096", 4096),
 	GOOD_POSTS("2 post_memory_kib 1048576", 1048576),
 	GOOD_POSTS("2 post_memory_kib 300", 300),
+	GOOD_SCAN("2 scan_rate 0", 0),
+	GOOD_SCAN("2 scan_rate 1", 1),
+	GOOD_SCAN("2 scan_rate 1048576", 1048576),
 };
 
 static void good_line_desc(const struct good_line *good, char *desc)
@@ -131,6 +140,7 @@ static void want_from_good(const struct good_line *good, struct ddi_target_confi
 		.readers = good->readers,
 		.cache_chapters = good->cache_chapters,
 		.post_memory_kib = good->post_memory_kib ?: DDI_DEFAULT_POST_MEMORY_KIB,
+		.scan_rate_mib = good->scan_rate_mib,
 		.verify = good->verify,
 		.format = good->format,
 	};
@@ -201,7 +211,7 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "17 zones 2 readers 3 verify format a b c d e f g h i j k",
+	{ DEVS "19 zones 2 readers 3 verify format a b c d e f g h i j k l m",
 	  "more feature arguments than there are options" },
 	/* An explicit volume shape. */
 	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
@@ -263,6 +273,11 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "2 post_memory_kib -1", "post_memory_kib value is not a number" },
 	{ DEVS "4 post_memory_kib 64 post_memory_kib 64",
 	  "post_memory_kib given more than once" },
+	/* scan_rate */
+	{ DEVS "1 scan_rate", "scan_rate needs a value" },
+	{ DEVS "2 scan_rate 1048577", "scan_rate must be 0..1048576" },
+	{ DEVS "2 scan_rate 10M", "scan_rate value is not a number" },
+	{ DEVS "4 scan_rate 1 scan_rate 2", "scan_rate given more than once" },
 	/* Options given twice. */
 	{ DEVS "4 memory 512 memory 512", "memory given more than once" },
 	{ DEVS "4 zones 2 zones 3", "zones given more than once" },
@@ -320,6 +335,11 @@ static void config_formats_canonically(struct kunit *test)
 	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
 	KUNIT_EXPECT_STREQ(test, line,
 			   "254:0 254:16 8 readers 5 cache_chapters 9 post_memory_kib 512 verify format");
+
+	config.scan_rate_mib = 40;
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line,
+			   "254:0 254:16 10 readers 5 cache_chapters 9 post_memory_kib 512 scan_rate 40 verify format");
 }
 
 /* A volume shaped explicitly parses, prints back and parses the same. */

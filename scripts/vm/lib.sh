@@ -167,7 +167,8 @@ ddi_read() {
 
 # ddi_counters NAME: let every post of device NAME be answered (a suspend
 # waits for them, and saves the index), then read its status line into
-# indexed advice verified stale entries chapters hits misses pages ratio.
+# indexed advice verified stale entries chapters hits misses pages ratio
+# state scan scanned to_scan.
 ddi_counters() {
 	dmsetup suspend "$1" && dmsetup resume "$1" || ddi_fail "suspend/resume $1"
 	ddi_status "$1"
@@ -196,14 +197,14 @@ ddi_status() {
 	status=$(dmsetup status "$1") || ddi_fail "dmsetup status $1"
 	# shellcheck disable=SC2086
 	set -- $status
-	if [ $# != 14 ] || [ "$3" != dedup-index ]; then
+	if [ $# != 16 ] || [ "$3" != dedup-index ]; then
 		ddi_fail "status is '$status'"
 	fi
 	# shellcheck disable=SC2034
 	indexed=$4 advice=$5 verified=$6 stale=$7 entries=$8 chapters=$9
 	shift 9
 	# shellcheck disable=SC2034
-	hits=$1 misses=$2 pages=$3 ratio=$4 state=$5
+	hits=$1 misses=$2 pages=$3 ratio=$4 state=$5 scan=$6 scanned=${7%/*} to_scan=${7#*/}
 }
 
 # ddi_expect NAME INDEXED ADVICE VERIFIED STALE WHAT: after ddi_counters,
@@ -253,4 +254,54 @@ ddi_crash() {
 	echo b >/proc/sysrq-trigger
 	sleep 30
 	ddi_fail "still running 30 s after sysrq b"
+}
+
+# ddi_wait_scan NAME PHASE: until the scan of device NAME is in PHASE
+# (status field 15: none, running, paused, done or failed), for a minute.
+ddi_wait_scan() {
+	ddi_wait_tries=0
+	while ddi_status "$1" && [ "$scan" != "$2" ]; do
+		ddi_wait_tries=$((ddi_wait_tries + 1))
+		[ $ddi_wait_tries -lt 600 ] ||
+			ddi_fail "$1: scan $scan ($scanned of $to_scan), not $2, after a minute"
+		sleep 0.1
+	done
+}
+
+# The data set the scan tests put on the data disk before a dedup-index
+# device exists: 4096 blocks (16 MiB) from block DDI_SCAN_AT, of which
+# 1500 distinct blocks, the first 500 of them again, and 2096 zero
+# blocks. Scanned in order, 500 + 2095 of them are duplicates of an
+# earlier one, and 1501 are distinct.
+DDI_SCAN_AT=200000
+DDI_SCAN_BLOCKS=4096
+DDI_SCAN_DUPLICATES=2595
+DDI_SCAN_DISTINCT=1501
+
+# ddi_scan_fill: write that data set through a dm-linear device, as data
+# written before the index existed.
+ddi_scan_fill() {
+	ddi_random /tmp/scan-set 1500
+	dd if=/tmp/scan-set of=/tmp/scan-again bs=4096 count=500 2>/dev/null
+	dd if=/dev/zero of=/tmp/scan-zeros bs=4096 count=2096 2>/dev/null
+	cat /tmp/scan-set /tmp/scan-again /tmp/scan-zeros >/tmp/scan-data
+	rm -f /tmp/scan-again /tmp/scan-zeros
+	dmsetup create ddi-linear --table "0 $(ddi_sectors "$DDI_DATA") linear $DDI_DATA 0" ||
+		ddi_fail "create the dm-linear device"
+	ddi_write /tmp/scan-data /dev/mapper/ddi-linear $DDI_SCAN_AT
+	dmsetup remove ddi-linear || ddi_fail "remove the dm-linear device"
+	rm -f /tmp/scan-data
+}
+
+# ddi_scan_counts NAME WHAT: the scan of device NAME covered the data set
+# and found exactly its duplicates.
+ddi_scan_counts() {
+	for ddi_kv in scan_state=done scan_blocks_done=$DDI_SCAN_BLOCKS \
+		scan_blocks_total=$DDI_SCAN_BLOCKS scan_blocks_posted=$DDI_SCAN_BLOCKS \
+		scan_blocks_written=0 scan_duplicates=$DDI_SCAN_DUPLICATES scan_ratio=2.72 \
+		scan_first=$DDI_SCAN_AT scan_end=$((DDI_SCAN_AT + DDI_SCAN_BLOCKS)); do
+		ddi_got=$(ddi_stat "$1" "${ddi_kv%%=*}")
+		[ "$ddi_got" = "${ddi_kv#*=}" ] ||
+			ddi_fail "$2: ${ddi_kv%%=*} is $ddi_got, not ${ddi_kv#*=}"
+	done
 }

@@ -5,8 +5,8 @@
  *   <data_dev> <index_dev> [<#feature args> <arg>...]
  *
  * with the feature arguments "memory <MiB>", "zones <N>", "readers <N>",
- * "cache_chapters <N>", "post_memory_kib <KiB>", "verify" and "format" in
- * any order. Nothing here
+ * "cache_chapters <N>", "post_memory_kib <KiB>", "scan_rate <MiB/s>",
+ * "verify" and "format" in any order. Nothing here
  * touches a device or a dm_target, so the KUnit suite can drive it directly.
  */
 
@@ -87,6 +87,7 @@ static const struct ddi_option options[] = {
 	DDI_RANGE_OPTION(cache_chapters, cache_chapters, 1, DDI_MAX_CACHE_CHAPTERS),
 	DDI_RANGE_OPTION(post_memory_kib, post_memory_kib, DDI_MIN_POST_MEMORY_KIB,
 			 DDI_MAX_POST_MEMORY_KIB),
+	DDI_RANGE_OPTION(scan_rate, scan_rate_mib, 0, DDI_MAX_SCAN_RATE_MIB),
 	DDI_FLAG_OPTION(verify, verify),
 	DDI_FLAG_OPTION(format, format),
 };

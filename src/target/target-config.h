@@ -25,6 +25,8 @@
 #define DDI_DEFAULT_POST_MEMORY_KIB 4096
 #define DDI_MIN_POST_MEMORY_KIB 64
 #define DDI_MAX_POST_MEMORY_KIB 1048576
+/* The most a scan may read, in MiB/s; 0, the default, sets no cap. */
+#define DDI_MAX_SCAN_RATE_MIB 1048576
 
 /**
  * struct ddi_target_config - What a dedup-index table line asks for.
@@ -39,6 +41,8 @@
  * @cache_chapters: chapters' worth of pages the page cache may hold.
  * @post_memory_kib: the most memory the posts of writes not yet answered
  *	may take, in KiB; a write that would need more is not posted.
+ * @scan_rate_mib: the most a scan of the data device reads, in MiB/s;
+ *	0 for no cap.
  * @verify: read the block the index advises and compare it before
  *	counting a write as a duplicate.
  * @format: allow formatting an index_dev that holds something other
@@ -57,6 +61,7 @@ struct ddi_target_config {
 	unsigned int readers;
 	unsigned int cache_chapters;
 	unsigned int post_memory_kib;
+	unsigned int scan_rate_mib;
 	bool verify;
 	bool format;
 };

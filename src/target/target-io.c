@@ -19,7 +19,6 @@
 #include <linux/highmem.h>
 #include <linux/math64.h>
 #include <linux/slab.h>
-#include <linux/unaligned.h>
 
 #include "murmur3.h"
 #include "target.h"
@@ -180,23 +179,12 @@ static void put_posts(struct ddi_write_posts *posts)
 		wake_up_all(&target->posts_wait);
 }
 
-static void set_block(struct ddi_data *data, u64 block)
-{
-	memset(data, 0, sizeof(*data));
-	put_unaligned_le64(block, data->bytes);
-}
-
-static u64 get_block(const struct ddi_data *data)
-{
-	return get_unaligned_le64(data->bytes);
-}
-
 /* Read @block of the data device and check it still has the post's name. */
 static void verify_advice(struct work_struct *work)
 {
 	struct ddi_post *post = container_of(work, struct ddi_post, verify_work);
 	struct ddi_target *target = post->posts->target;
-	u64 advised = get_block(&post->request.old_data);
+	u64 advised = ddi_target_data_block(&post->request.old_data);
 	struct ddi_name name;
 	struct page *page;
 	struct bio bio;
@@ -233,7 +221,8 @@ static void post_done(struct ddi_request *request)
 	struct ddi_target *target = post->posts->target;
 
 	/* A block rewritten with what it held is not a duplicate of itself. */
-	if (request->status || !request->found || get_block(&request->old_data) == post->block) {
+	if (request->status || !request->found ||
+	    ddi_target_data_block(&request->old_data) == post->block) {
 		put_posts(post->posts);
 		return;
 	}
@@ -353,7 +342,7 @@ struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, stru
 			.type = DDI_POST,
 			.callback = post_done,
 		};
-		set_block(&post->request.new_data, post->block);
+		ddi_target_block_to_data(&post->request.new_data, post->block);
 	}
 	hash_blocks(target, bio, (first * DDI_BLOCK_SECTORS - start) << SECTOR_SHIFT, posts);
 	return posts;
@@ -460,6 +449,6 @@ int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *n
 	ddi_index_launch(target->index, &query.request);
 	wait_for_completion(&query.done);
 	*found = query.request.found;
-	*block = get_block(&query.request.old_data);
+	*block = ddi_target_data_block(&query.request.old_data);
 	return query.request.status;
 }

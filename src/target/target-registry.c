@@ -37,6 +37,8 @@ struct ddi_shared_index {
 	struct ddi_index *index;
 	unsigned int references;
 	enum shared_state state;
+	/* The scan of data_dev, which every save of the index records. */
+	struct ddi_scan_state scan;
 };
 
 /* Guards the list, and the devices, references and state of its entries. */
@@ -118,6 +120,7 @@ static int open_shared(struct ddi_shared_index *shared, struct block_device *ind
 		kfree(shared);
 	} else {
 		shared->index = index;
+		ddi_scan_state_init(&shared->scan, index);
 		shared->state = SHARED_OPEN;
 	}
 	settled();
@@ -242,6 +245,17 @@ void ddi_target_registry_move(struct ddi_shared_index *shared, struct block_devi
 struct ddi_index *ddi_target_registry_index(struct ddi_shared_index *shared)
 {
 	return shared->index;
+}
+
+/**
+ * ddi_target_registry_scan() - The scan of a shared index's data device.
+ * @shared: the shared index.
+ *
+ * Return: its scan state, which lives as long as @shared.
+ */
+struct ddi_scan_state *ddi_target_registry_scan(struct ddi_shared_index *shared)
+{
+	return &shared->scan;
 }
 
 /**

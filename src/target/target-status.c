@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * What the target reports: its status line and its messages ("stats",
- * "query <name>", "save").
+ * "query <name>", "save"), and where "scan" goes.
  */
 
 #include <linux/device-mapper.h>
@@ -24,6 +24,9 @@ struct target_counts {
 	/* Blocks written per block stored if every duplicate were shared. */
 	char ratio[24];
 	const char *state;
+	struct ddi_scan_progress scan;
+	/* Of the data scanned alone. */
+	char scan_ratio[24];
 };
 
 /*
@@ -109,6 +112,9 @@ static void gather(struct ddi_target *target, struct target_counts *c)
 	ddi_target_status_ratio(c->indexed, target->config.verify ? c->verified : c->advice,
 				c->ratio, sizeof(c->ratio));
 	c->state = index_state(&c->index);
+	ddi_scan_state_get(target->scan_state, &c->scan);
+	ddi_target_status_ratio(c->scan.posted, c->scan.duplicates, c->scan_ratio,
+				sizeof(c->scan_ratio));
 }
 
 /**
@@ -119,7 +125,7 @@ static void gather(struct ddi_target *target, struct target_counts *c)
  *
  * blocks_indexed duplicate_advice verified_duplicates stale_advice
  * index_entries chapters_written cache_hits cache_misses pages_read
- * dedupe_ratio state
+ * dedupe_ratio state scan_state scan_blocks_done/scan_blocks_total
  */
 void ddi_target_status_emit(struct ddi_target *target, char *result, unsigned int maxlen)
 {
@@ -131,6 +137,8 @@ void ddi_target_status_emit(struct ddi_target *target, char *result, unsigned in
 	       c.indexed, c.advice, c.verified, c.stale, c.index.entries,
 	       c.index.chapters_written, c.index.cache_hits, c.index.cache_misses,
 	       c.index.pages_read, c.ratio, c.state);
+	DMEMIT(" %s %llu/%llu", ddi_scan_phase_name(c.scan.phase), c.scan.done - c.scan.first,
+	       c.scan.end - c.scan.first);
 }
 
 static void emit_stats(struct ddi_target *target, char *result, unsigned int maxlen)
@@ -157,6 +165,13 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.index.chapter_entries_dropped, c.index.read_errors);
 	DMEMIT("last_open=%s\nlast_open_ms=%llu\n", open_kind(c.index.opened),
 	       c.index.open_ms);
+	DMEMIT("scan_state=%s\nscan_first=%llu\nscan_end=%llu\nscan_position=%llu\n",
+	       ddi_scan_phase_name(c.scan.phase), c.scan.first, c.scan.end, c.scan.done);
+	DMEMIT("scan_blocks_done=%llu\nscan_blocks_total=%llu\nscan_blocks_posted=%llu\n",
+	       c.scan.done - c.scan.first, c.scan.end - c.scan.first, c.scan.posted);
+	DMEMIT("scan_blocks_written=%llu\nscan_duplicates=%llu\nscan_ratio=%s\n",
+	       c.scan.written, c.scan.duplicates, c.scan_ratio);
+	DMEMIT("scan_error=%d\n", c.scan.error);
 }
 
 static int query_message(struct ddi_target *target, const char *hex, char *result,
@@ -209,6 +224,8 @@ int ddi_target_status_message(struct ddi_target *target, unsigned int argc, char
 		ddi_target_io_wait_for_posts(target);
 		return ddi_index_save(target->index);
 	}
-	DMWARN("unknown message; expected stats, query <name> or save");
+	if (argc >= 1 && !strcasecmp(argv[0], "scan"))
+		return ddi_target_scan_message(target, argc, argv);
+	DMWARN("unknown message; expected stats, query <name>, save or scan");
 	return -EINVAL;
 }

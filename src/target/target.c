@@ -135,6 +135,7 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = open_index(target, ti);
 	if (r)
 		goto fail;
+	ddi_target_scan_init(target, ti->len / DDI_BLOCK_SECTORS);
 
 	/* Flushes and discards must reach the data device: map sends them there. */
 	ti->num_flush_bios = 1;
@@ -152,6 +153,7 @@ static void ddi_dtr(struct dm_target *ti)
 {
 	struct ddi_target *target = ti->private;
 
+	ddi_target_scan_exit(target);
 	ddi_target_io_wait_for_posts(target);
 	free_target(ti, target);
 }
@@ -169,17 +171,28 @@ static int ddi_map(struct dm_target *ti, struct bio *bio)
 	/* An empty flush has no position to move. */
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	/* After the remap: the scan's windows are in data_dev's blocks. */
+	context->write_epoch = ddi_target_scan_map(target, bio);
 	return DM_MAPIO_REMAPPED;
 }
 
 static int ddi_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
+	struct ddi_target *target = ti->private;
 	struct ddi_bio_context *context = dm_per_bio_data(bio, sizeof(*context));
 
 	if (context->posts)
 		ddi_target_io_post_write(context->posts, *error == BLK_STS_OK);
 	context->posts = NULL;
+	ddi_target_scan_end_io(target, context->write_epoch);
+	context->write_epoch = -1;
 	return DM_ENDIO_DONE;
+}
+
+/* Before suspend: stop the scan thread, so the save below records its place. */
+static void ddi_presuspend(struct dm_target *ti)
+{
+	ddi_target_scan_suspend(ti->private);
 }
 
 /* Suspend: let every post be answered, then save so a reload needs no rebuild. */
@@ -210,6 +223,12 @@ static int ddi_preresume(struct dm_target *ti)
 	return 0;
 }
 
+/* Live again: a scan that was running goes on. */
+static void ddi_resume(struct dm_target *ti)
+{
+	ddi_target_scan_resume(ti->private);
+}
+
 static void ddi_status(struct dm_target *ti, status_type_t type, unsigned int status_flags,
 		       char *result, unsigned int maxlen)
 {
@@ -234,8 +253,8 @@ static void ddi_status(struct dm_target *ti, status_type_t type, unsigned int st
 		DMEMIT(",memory=%u,record_pages=%u,chapters=%u,zones=%u,readers=%u",
 		       config->memory_mib, config->record_pages, config->chapters,
 		       config->zones, config->readers);
-		DMEMIT(",cache_chapters=%u,post_memory_kib=%u,verify=%c,format=%c;",
-		       config->cache_chapters, config->post_memory_kib,
+		DMEMIT(",cache_chapters=%u,post_memory_kib=%u,scan_rate=%u,verify=%c,format=%c;",
+		       config->cache_chapters, config->post_memory_kib, config->scan_rate_mib,
 		       config->verify ? 'y' : 'n', config->format ? 'y' : 'n');
 		break;
 	}
@@ -262,8 +281,10 @@ static struct target_type dedup_index_target = {
 	.dtr = ddi_dtr,
 	.map = ddi_map,
 	.end_io = ddi_end_io,
+	.presuspend = ddi_presuspend,
 	.postsuspend = ddi_postsuspend,
 	.preresume = ddi_preresume,
+	.resume = ddi_resume,
 	.status = ddi_status,
 	.message = ddi_message,
 	.iterate_devices = ddi_iterate_devices,

@@ -10,6 +10,9 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/unaligned.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "target-config.h"
@@ -45,6 +48,60 @@ struct ddi_target_stats {
 
 struct ddi_shared_index;
 
+/* Where a scan of the data device is (target-scan.c, target-scan-state.c). */
+enum ddi_scan_phase {
+	DDI_SCAN_NONE,
+	DDI_SCAN_RUNNING,
+	/* Stopped by "scan stop"; "scan" goes on. */
+	DDI_SCAN_PAUSED,
+	DDI_SCAN_DONE,
+	/* Stopped by a read error or a range past the table; "scan" goes on. */
+	DDI_SCAN_FAILED,
+};
+
+/* Blocks a scan reads at once: 1 MiB. */
+#define DDI_SCAN_CHUNK_BLOCKS 256
+/* Past this a block's first sector would not fit in 64 bits. */
+#define DDI_SCAN_MAX_BLOCKS BIT_ULL(52)
+
+/*
+ * A scan of blocks first..end-1: the blocks below done are posted
+ * (posted), or were skipped as written while the scan read them
+ * (written); duplicates is how many posts were answered with another
+ * block. error: why a failed scan stopped.
+ */
+struct ddi_scan_progress {
+	enum ddi_scan_phase phase;
+	u64 first;
+	u64 end;
+	u64 done;
+	u64 posted;
+	u64 duplicates;
+	u64 written;
+	int error;
+};
+
+/* The scan of a shared index: kept in its saves, handed over on reload. */
+struct ddi_scan_state {
+	/* Guards progress and busy; taken with interrupts off. */
+	spinlock_t lock;
+	struct ddi_scan_progress progress;
+	/* A table's scan thread works on it. */
+	bool busy;
+};
+
+/*
+ * The blocks of a chunk the scan has in hand, and which of them writes
+ * mapped since it opened have touched. count 0: closed.
+ */
+struct ddi_scan_window {
+	u64 first;
+	u32 count;
+	DECLARE_BITMAP(written, DDI_SCAN_CHUNK_BLOCKS);
+};
+
+struct ddi_scanner;
+
 /* Where a 4 KiB block split across a bio's segments is gathered to be hashed. */
 struct ddi_block_buffer {
 	u8 bytes[DDI_BLOCK_SIZE];
@@ -78,12 +135,52 @@ struct ddi_target {
 	unsigned long posts_limit;
 	/* One per CPU, used with preemption off while a block is gathered. */
 	struct ddi_block_buffer __percpu *gather;
+
+	/* The scan (target-scan.c): the shared index's state of it. */
+	struct ddi_scan_state *scan_state;
+	/* Whole blocks the table maps: how far a scan may go. */
+	u64 blocks;
+	/* Serialises starting and stopping the scan thread. */
+	struct mutex scan_mutex;
+	/* Under scan_mutex: the thread, its buffers, whether not resumed. */
+	struct task_struct *scan_task;
+	struct ddi_scanner *scanner;
+	bool suspended;
+	/*
+	 * Bios changing data that are mapped and not done, by the epoch they
+	 * were mapped in; the scan flips write_epoch and waits for the old
+	 * count to drain, and is woken on scan_wait.
+	 */
+	atomic_t writes_in_flight[2];
+	unsigned int write_epoch;
+	wait_queue_head_t scan_wait;
+	/* When a bio was last mapped, in jiffies: the scan yields to I/O. */
+	unsigned long last_io;
+	/* The windows of the scan's two chunks, under window_lock. */
+	spinlock_t window_lock;
+	struct ddi_scan_window windows[2];
+	/* Whether a window is open: map's look without the lock. */
+	bool windows_open;
 };
 
 /* Per-bio state of a write whose blocks will be posted once it succeeds. */
 struct ddi_bio_context {
 	struct ddi_write_posts *posts;
+	/* The write epoch it counts in (ddi_target_scan_map()), or -1. */
+	int write_epoch;
 };
+
+/* A block's address, as the data the index keeps for its name. */
+static inline void ddi_target_block_to_data(struct ddi_data *data, u64 block)
+{
+	memset(data, 0, sizeof(*data));
+	put_unaligned_le64(block, data->bytes);
+}
+
+static inline u64 ddi_target_data_block(const struct ddi_data *data)
+{
+	return get_unaligned_le64(data->bytes);
+}
 
 /* target-registry.c */
 int ddi_target_registry_get(struct block_device *index_bdev, struct block_device *data_bdev,
@@ -93,6 +190,7 @@ int ddi_target_registry_get(struct block_device *index_bdev, struct block_device
 void ddi_target_registry_move(struct ddi_shared_index *shared, struct block_device *index_bdev,
 			      struct ddi_index_storage *storage);
 struct ddi_index *ddi_target_registry_index(struct ddi_shared_index *shared);
+struct ddi_scan_state *ddi_target_registry_scan(struct ddi_shared_index *shared);
 void ddi_target_registry_put(struct ddi_shared_index *shared);
 
 /* target-io.c */
@@ -103,6 +201,25 @@ void ddi_target_io_wait_for_posts(struct ddi_target *target);
 int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *name, bool *found,
 			     u64 *block);
 size_t ddi_target_io_posts_bytes(u32 blocks);
+
+/* target-scan.c */
+void ddi_target_scan_init(struct ddi_target *target, u64 blocks);
+void ddi_target_scan_resume(struct ddi_target *target);
+void ddi_target_scan_suspend(struct ddi_target *target);
+void ddi_target_scan_exit(struct ddi_target *target);
+int ddi_target_scan_message(struct ddi_target *target, unsigned int argc, char **argv);
+int ddi_target_scan_map(struct ddi_target *target, struct bio *bio);
+void ddi_target_scan_end_io(struct ddi_target *target, int epoch);
+
+/* target-scan-state.c */
+void ddi_scan_state_init(struct ddi_scan_state *scan, struct ddi_index *index);
+void ddi_scan_state_get(struct ddi_scan_state *scan, struct ddi_scan_progress *progress);
+void ddi_scan_state_set(struct ddi_scan_state *scan, const struct ddi_scan_progress *progress);
+void ddi_scan_state_encode(const struct ddi_scan_progress *progress,
+			   struct ddi_client_state *state);
+int ddi_scan_state_decode(const struct ddi_client_state *state,
+			  struct ddi_scan_progress *progress);
+const char *ddi_scan_phase_name(enum ddi_scan_phase phase);
 
 /* target-status.c */
 void ddi_target_status_emit(struct ddi_target *target, char *result, unsigned int maxlen);

@@ -29,14 +29,16 @@ got=$(dmsetup table ddi-t)
 [ "$got" = "$want" ] || ddi_fail "table is '$got', not '$want'"
 
 # Status: "<start> <len> dedup-index <indexed> <advice> <verified> <stale>
-# <entries> <chapters> <hits> <misses> <pages read> <ratio> <state>". Posts are
+# <entries> <chapters> <hits> <misses> <pages read> <ratio> <state> <scan state>
+# <scanned>/<to scan>". Posts are
 # answered after the writes complete: a suspend waits for all of them.
 counters() {
 	dmsetup suspend ddi-t && dmsetup resume ddi-t || ddi_fail "suspend/resume"
 	status=$(dmsetup status ddi-t) || ddi_fail "dmsetup status"
 	# shellcheck disable=SC2086
 	set -- $status
-	if [ $# != 14 ] || [ "$3" != dedup-index ] || [ "${14}" != ok ]; then
+	if [ $# != 16 ] || [ "$3" != dedup-index ] || [ "${14}" != ok ] ||
+		[ "${15} ${16}" != "none 0/0" ]; then
 		ddi_fail "status is '$status'"
 	fi
 	indexed=$4 advice=$5 verified=$6 stale=$7 entries=$8

@@ -1,0 +1,161 @@
+# shellcheck shell=sh
+# scan: a data set written to the data disk before any dedup-index device
+# existed is indexed by a scan, with its exact duplicate count; the scan
+# stops and goes on, keeps its place across suspend/resume, a reload and
+# a remove; a block written while the scan reads it is left to the write;
+# and writes go on while a scan runs.
+# shellcheck source=scripts/vm/lib.sh
+. /ddi/lib.sh
+
+ddi_load
+size=$(ddi_sectors "$DDI_DATA")
+dev=/dev/mapper/ddi-scan
+shape="record_pages 4 chapters 64 zones 2"
+table="0 $size dedup-index $DDI_DATA $DDI_INDEX 6 $shape"
+# A scan slowed to 2 MiB/s: the 16 MiB data set takes 8 s.
+slow="0 $size dedup-index $DDI_DATA $DDI_INDEX 8 $shape scan_rate 2"
+end=$((DDI_SCAN_AT + DDI_SCAN_BLOCKS))
+
+ddi_scan_fill
+
+# ddi_scan_done_at: the scan's position, in blocks done.
+ddi_scan_done_at() {
+	ddi_stat ddi-scan scan_blocks_done
+}
+
+# --- A whole scan: exact counts, in status, stats and the log.
+ddi_blank_index "$DDI_INDEX"
+dmsetup create ddi-scan --table "$table" || ddi_fail "create"
+ddi_status ddi-scan
+[ "$scan $scanned/$to_scan" = "none 0/0" ] || ddi_fail "a new device shows scan '$scan $scanned/$to_scan'"
+ddi_mark
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+ddi_wait_scan ddi-scan "done"
+ddi_expect ddi-scan $DDI_SCAN_BLOCKS $DDI_SCAN_DUPLICATES 0 0 "a scan of the data set"
+[ "$scanned/$to_scan" = "$DDI_SCAN_BLOCKS/$DDI_SCAN_BLOCKS" ] || ddi_fail "status says $scanned/$to_scan scanned"
+[ "$entries" = $DDI_SCAN_DISTINCT ] || ddi_fail "$entries entries, not $DDI_SCAN_DISTINCT"
+[ "$ratio" = 2.72 ] || ddi_fail "ratio $ratio, not 2.72"
+ddi_scan_counts ddi-scan "a whole scan"
+ddi_assert_log "dedup-index: [0-9]+:[0-9]+: scan started at block $DDI_SCAN_AT of $DDI_SCAN_AT..$end"
+ddi_assert_log "scan 50%: block [0-9]+ of $DDI_SCAN_AT..$end"
+ddi_assert_log "scan done: blocks $DDI_SCAN_AT..$end, [0-9]+ MiB/s"
+ddi_assert_log "scan: $DDI_SCAN_BLOCKS posted, $DDI_SCAN_DUPLICATES duplicates \(ratio 2.72\), 0 written meanwhile"
+rate=$(ddi_log_since_mark | sed -n 's/.*scan done:.*, \([0-9]*\) MiB\/s.*/\1/p')
+echo "scanned 16 MiB at $rate MiB/s"
+# Done is done: a suspend and resume scans nothing again.
+ddi_expect ddi-scan $DDI_SCAN_BLOCKS $DDI_SCAN_DUPLICATES 0 0 "after suspend and resume"
+# A bad range is refused and changes nothing.
+if dmsetup message ddi-scan 0 scan $((size / 8)) 2>/dev/null; then
+	ddi_fail "a scan from past the end was accepted"
+fi
+if dmsetup message ddi-scan 0 scan 0 0 2>/dev/null; then
+	ddi_fail "a scan of 0 blocks was accepted"
+fi
+ddi_scan_counts ddi-scan "after refused scans"
+dmsetup remove ddi-scan || ddi_fail "remove"
+
+# --- Stop and go on, suspend and resume, and a reload, all mid-scan.
+ddi_blank_index "$DDI_INDEX"
+dmsetup create ddi-scan --table "$slow" || ddi_fail "create the slow scanner"
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+sleep 2
+dmsetup message ddi-scan 0 scan stop || ddi_fail "scan stop"
+ddi_status ddi-scan
+[ "$scan" = paused ] || ddi_fail "scan stop left the scan $scan"
+stopped=$scanned
+[ "$stopped" -gt 0 ] && [ "$stopped" -lt $DDI_SCAN_BLOCKS ] ||
+	ddi_fail "stopped after $stopped blocks: not mid-scan"
+sleep 1
+[ "$(ddi_scan_done_at)" = "$stopped" ] || ddi_fail "a stopped scan went on"
+ddi_mark
+dmsetup message ddi-scan 0 scan || ddi_fail "scan to go on"
+ddi_assert_log "scan resumed at block $((DDI_SCAN_AT + stopped)) of"
+sleep 1
+dmsetup suspend ddi-scan || ddi_fail "suspend mid-scan"
+ddi_status ddi-scan
+[ "$scan" = running ] || ddi_fail "a suspend left the scan $scan"
+suspended=$scanned
+sleep 1
+[ "$(ddi_scan_done_at)" = "$suspended" ] || ddi_fail "the scan went on while suspended"
+ddi_mark
+dmsetup resume ddi-scan || ddi_fail "resume mid-scan"
+ddi_assert_log "scan resumed at block $((DDI_SCAN_AT + suspended)) of"
+sleep 1
+# The new table shares the index and takes the scan over, unslowed.
+reloaded=$(ddi_scan_done_at)
+ddi_mark
+ddi_swap_table ddi-scan "$table"
+ddi_assert_log "scan resumed at block [0-9]+ of $DDI_SCAN_AT..$end"
+ddi_wait_scan ddi-scan "done"
+echo "stopped at $stopped, suspended at $suspended, reloaded at about $reloaded of $DDI_SCAN_BLOCKS blocks"
+[ "$reloaded" -lt $DDI_SCAN_BLOCKS ] || ddi_fail "the scan was done before the reload"
+ddi_scan_counts ddi-scan "a scan stopped, suspended and reloaded"
+dmsetup remove ddi-scan || ddi_fail "remove"
+
+# --- Removed mid-scan: no hang, and the next device goes on from the save.
+ddi_blank_index "$DDI_INDEX"
+dmsetup create ddi-scan --table "$slow" || ddi_fail "create the slow scanner"
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+sleep 2
+before=$(date +%s)
+dmsetup remove ddi-scan || ddi_fail "remove mid-scan"
+took=$(($(date +%s) - before))
+[ $took -lt 30 ] || ddi_fail "removing a scanning device took $took s"
+ddi_mark
+dmsetup create ddi-scan --table "$table" || ddi_fail "create after remove"
+ddi_assert_log "loaded index state"
+ddi_assert_log "scan resumed at block [0-9]+ of $DDI_SCAN_AT..$end"
+at=$(ddi_log_since_mark | sed -n 's/.*scan resumed at block \([0-9]*\) of.*/\1/p')
+[ "$at" -gt $DDI_SCAN_AT ] || ddi_fail "the scan went on from $at, its start"
+ddi_wait_scan ddi-scan "done"
+ddi_scan_counts ddi-scan "a scan removed and made again"
+echo "removed mid-scan in $took s; the next device went on from block $at"
+dmsetup remove ddi-scan || ddi_fail "remove"
+
+# --- A write while the scan reads its block: the scan leaves the block to
+# the write. data_dev behind dm-delay, reads held 2 s, writes not: the
+# write lands while the scan's read of its chunk waits.
+ddi_blank_index "$DDI_INDEX"
+dmsetup create ddi-slowread --table "0 $size delay $DDI_DATA 0 2000 $DDI_DATA 0 0" ||
+	ddi_fail "create the dm-delay device"
+dmsetup create ddi-scan --table "0 $size dedup-index /dev/mapper/ddi-slowread $DDI_INDEX 6 $shape" ||
+	ddi_fail "create over dm-delay"
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT 512 || ddi_fail "scan message"
+sleep 0.5
+ddi_random /tmp/new 1
+ddi_write /tmp/new $dev $((DDI_SCAN_AT + 10))
+ddi_wait_scan ddi-scan "done"
+[ "$(ddi_stat ddi-scan scan_blocks_written)" = 1 ] ||
+	ddi_fail "scan_blocks_written is $(ddi_stat ddi-scan scan_blocks_written), not 1"
+[ "$(ddi_stat ddi-scan scan_blocks_posted)" = 511 ] ||
+	ddi_fail "scan_blocks_posted is $(ddi_stat ddi-scan scan_blocks_posted), not 511"
+# The write's post stands: its block is found where it was written; the
+# block it replaced was posted by nobody.
+ddi_write /tmp/new $dev $((DDI_SCAN_AT + 5000))
+dd if=/tmp/scan-set of=/tmp/old bs=4096 skip=10 count=1 2>/dev/null
+ddi_write /tmp/old $dev $((DDI_SCAN_AT + 5001))
+ddi_expect ddi-scan 514 1 0 0 "a block written while the scan read it"
+dmsetup remove ddi-scan || ddi_fail "remove"
+dmsetup remove ddi-slowread || ddi_fail "remove the dm-delay device"
+
+# --- Writes go on while a scan of 128 MiB runs.
+if [ -x /usr/bin/fio ]; then
+	ddi_blank_index "$DDI_INDEX"
+	dmsetup create ddi-scan --table "$table" || ddi_fail "create"
+	dmsetup message ddi-scan 0 scan $DDI_SCAN_AT 32768 || ddi_fail "scan message"
+	fio --name=scanwrites --filename=$dev --rw=randwrite --bs=4k --direct=1 \
+		--offset=$((DDI_SCAN_AT * 4096)) --size=128m --runtime=5 --time_based \
+		--randseed="$DDI_SEED" --output-format=terse --terse-version=3 \
+		>/tmp/fio.out 2>&1 || ddi_fail "fio while scanning: $(cat /tmp/fio.out)"
+	iops=$(cut -d';' -f49 /tmp/fio.out)
+	ddi_wait_scan ddi-scan "done"
+	posted=$(ddi_stat ddi-scan scan_blocks_posted)
+	written=$(ddi_stat ddi-scan scan_blocks_written)
+	[ $((posted + written)) = 32768 ] ||
+		ddi_fail "the scan posted $posted and left $written to writes, not 32768 in all"
+	ddi_status ddi-scan
+	[ "$state" = ok ] || ddi_fail "state $state after scanning under writes"
+	echo "fio wrote $iops IOPS while the scan ran; the scan posted $posted blocks, left $written to writes"
+	dmsetup remove ddi-scan || ddi_fail "remove"
+fi
+echo "scans: exact counts, stop and go on, suspend, reload, remove, writes during the scan"
