@@ -6,7 +6,7 @@
 KDIR ?= $(shell bash scripts/kdir)
 
 .PHONY: all modules clean check kunit kunit-uml kunit-x86_64 kunit-kcsan vm-test crash-test \
-	bench fuzz lint
+	bench fuzz lint demo
 
 all: modules
 
@@ -46,6 +46,11 @@ crash-test: modules
 
 bench: modules
 	scripts/bench
+
+# The main job in one command: a VM with real files on its data disk, a
+# dedup-index device over it, a scan, a copy, and what the index saw.
+demo: modules
+	scripts/demo
 
 # The on-disk format fuzz suite with 100,000 mutations (make check runs a
 # few thousand); prints how many opened, rebuilt and were refused.
