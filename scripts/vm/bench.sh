@@ -2,8 +2,9 @@
 # The VM benchmark, run by scripts/vm-bench in one boot: fio writes of
 # 4 KiB blocks through dm-linear and through dedup-index (default table
 # options) on the same disks, sequential and random, with 1 and 8 jobs; then
-# the share of known duplicates the index detects. Prints "DDI-BENCH" lines
-# for the host and asserts nothing about speed.
+# the share of known duplicates the index detects; and a scan of 512 MiB
+# of the data disk next to fio reading the same 512 MiB sequentially.
+# Prints "DDI-BENCH" lines for the host and asserts nothing about speed.
 # shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
@@ -73,4 +74,26 @@ ddi_counters ddi-bench
 echo "DDI-BENCH fio-dedupe percentage=50 indexed=$((indexed - before_indexed))" \
 	"advice=$((advice - before_advice))"
 echo "DDI-BENCH index $(dmsetup message ddi-bench 0 stats | grep -E '^(index_entries|chapters_written|volume_index_bytes)=' | tr '\n' ' ')"
+dmsetup remove ddi-bench || ddi_fail "remove"
+
+# The scan: fio reads 512 MiB of the data disk (written above) in 1 MiB
+# direct reads, then a new index scans the same 512 MiB.
+fio --name=seqread --filename="$DDI_DATA" --ioengine=psync --direct=1 --rw=read --bs=1M \
+	--size=512M --output-format=terse >/tmp/fio.out 2>/tmp/fio.err ||
+	ddi_fail "fio: $(cat /tmp/fio.err)"
+# Terse field 7: read KiB/s.
+read_kib=$(cut -d';' -f7 /tmp/fio.out)
+ddi_blank_index "$DDI_INDEX"
+make_dev dedup-index
+ddi_mark
+dmsetup message ddi-bench 0 scan 0 131072 || ddi_fail "scan message"
+tries=0
+while ddi_status ddi-bench && [ "$scan" != "done" ]; do
+	tries=$((tries + 1))
+	[ $tries -lt 6000 ] || ddi_fail "the scan of 512 MiB took over 10 minutes"
+	sleep 0.1
+done
+scan_mib=$(ddi_log_since_mark | sed -n 's/.*scan done:.*, \([0-9]*\) MiB\/s.*/\1/p')
+echo "DDI-BENCH scan mib=512 fio_read_kib=$read_kib scan_mib_s=$scan_mib" \
+	"posted=$(ddi_stat ddi-bench scan_blocks_posted) duplicates=$(ddi_stat ddi-bench scan_duplicates)"
 dmsetup remove ddi-bench || ddi_fail "remove"
