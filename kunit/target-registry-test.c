@@ -90,7 +90,7 @@ static bool waiter_waits(struct waiter *w)
 			return false;
 		if (READ_ONCE(w->task->__state) == TASK_KILLABLE)
 			return true;
-		msleep(5);
+		usleep_range(5000, 10000);
 	}
 	return false;
 }
