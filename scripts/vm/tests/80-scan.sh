@@ -3,7 +3,8 @@
 # existed is indexed by a scan, with its exact duplicate count; the scan
 # stops and goes on, keeps its place across suspend/resume, a reload and
 # a remove; a block written while the scan reads it is left to the write;
-# and writes go on while a scan runs.
+# a read error stops it, and it goes on once the disk reads again; and
+# writes go on while a scan runs.
 # shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
@@ -137,6 +138,37 @@ ddi_write /tmp/old $dev $((DDI_SCAN_AT + 5001))
 ddi_expect ddi-scan 514 1 0 0 "a block written while the scan read it"
 dmsetup remove ddi-scan || ddi_fail "remove"
 dmsetup remove ddi-slowread || ddi_fail "remove the dm-delay device"
+
+# --- A read error stops the scan and says so; writes go on; once the disk
+# reads again, "scan" goes on from the chunk that failed. The data set
+# again first: the test above wrote over one of its blocks.
+ddi_scan_fill
+ddi_blank_index "$DDI_INDEX"
+bad=$(((DDI_SCAN_AT + 1024) * 8))
+dmsetup create ddi-bad <<EOT || ddi_fail "create the failing data device"
+0 $bad linear $DDI_DATA 0
+$bad 2048 error
+$((bad + 2048)) $((size - bad - 2048)) linear $DDI_DATA $((bad + 2048))
+EOT
+dmsetup create ddi-scan --table "0 $size dedup-index /dev/mapper/ddi-bad $DDI_INDEX 6 $shape" ||
+	ddi_fail "create over the failing device"
+ddi_mark
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+ddi_wait_scan ddi-scan failed
+ddi_assert_log "scan stopped: reading block $((DDI_SCAN_AT + 1024)) failed: -5"
+[ "$(ddi_stat ddi-scan scan_error)" = -5 ] || ddi_fail "scan_error is $(ddi_stat ddi-scan scan_error)"
+[ "$scanned" = 1024 ] || ddi_fail "a scan failing at block 1024 of its range shows $scanned done"
+[ "$state" = ok ] || ddi_fail "a data_dev read error made the index $state"
+ddi_random /tmp/during 1
+ddi_write /tmp/during $dev $((DDI_SCAN_AT + 6000))
+ddi_swap_table ddi-bad "0 $size linear $DDI_DATA 0"
+ddi_mark
+dmsetup message ddi-scan 0 scan || ddi_fail "scan after the disk mended"
+ddi_assert_log "scan resumed at block $((DDI_SCAN_AT + 1024)) of"
+ddi_wait_scan ddi-scan "done"
+ddi_scan_counts ddi-scan "a scan resumed after a read error"
+dmsetup remove ddi-scan || ddi_fail "remove"
+dmsetup remove ddi-bad || ddi_fail "remove the failing device"
 
 # --- Writes go on while a scan of 128 MiB runs.
 if [ -x /usr/bin/fio ]; then
