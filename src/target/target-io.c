@@ -179,13 +179,20 @@ static void put_posts(struct ddi_write_posts *posts)
 		wake_up_all(&target->posts_wait);
 }
 
-/* Read @block of the data device and check it still has the post's name. */
-static void verify_advice(struct work_struct *work)
+/**
+ * ddi_target_io_advice_holds() - Check advice by reading the advised block.
+ * @target: the target.
+ * @advised: the block the index advised, in data_dev's 4 KiB blocks.
+ * @name: the name the advice was for.
+ *
+ * Context: may sleep: reads one block of data_dev.
+ * Return: true if @advised still holds content of @name; false if it
+ * does not, or could not be read.
+ */
+bool ddi_target_io_advice_holds(struct ddi_target *target, u64 advised,
+				const struct ddi_name *name)
 {
-	struct ddi_post *post = container_of(work, struct ddi_post, verify_work);
-	struct ddi_target *target = post->posts->target;
-	u64 advised = ddi_target_data_block(&post->request.old_data);
-	struct ddi_name name;
+	struct ddi_name found;
 	struct page *page;
 	struct bio bio;
 	struct bio_vec bvec;
@@ -202,15 +209,25 @@ static void verify_advice(struct work_struct *work)
 	if (!ret) {
 		void *data = kmap_local_page(page);
 
-		ddi_murmur3_128(data, DDI_BLOCK_SIZE, 0, name.bytes);
+		ddi_murmur3_128(data, DDI_BLOCK_SIZE, 0, found.bytes);
 		kunmap_local(data);
 	}
-	if (!ret && !memcmp(&name, &post->request.name, sizeof(name)))
+	if (page)
+		__free_page(page);
+	return !ret && !memcmp(&found, name, sizeof(found));
+}
+
+/* Read the advised block of the data device and check it still has the post's name. */
+static void verify_advice(struct work_struct *work)
+{
+	struct ddi_post *post = container_of(work, struct ddi_post, verify_work);
+	struct ddi_target *target = post->posts->target;
+
+	if (ddi_target_io_advice_holds(target, ddi_target_data_block(&post->request.old_data),
+				       &post->request.name))
 		atomic64_inc(&target->stats.verified_duplicates);
 	else
 		atomic64_inc(&target->stats.stale_advice);
-	if (page)
-		__free_page(page);
 	put_posts(post->posts);
 }
 

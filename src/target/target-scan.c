@@ -4,7 +4,7 @@
  * and posts every whole 4 KiB block of it as if it had just been written
  * there, so that the index (and the target's counters) describe the data
  * already on the device. Two chunks are in hand: one being read while the
- * posts of the other are hashed, launched and answered.
+ * posts of the other are answered (and, with verify, checked).
  *
  * A block written while the scan has it in hand is not posted by the scan
  * (the rule of a write during the scan):
@@ -58,6 +58,7 @@
 struct scan_post {
 	struct ddi_request request;
 	struct scan_chunk *chunk;
+	struct work_struct verify_work;
 	u64 block;
 };
 
@@ -283,6 +284,33 @@ static void start_read(struct ddi_target *target, struct scan_chunk *chunk, u64 
 	submit_bio(&chunk->bio);
 }
 
+static void put_post(struct scan_chunk *chunk)
+{
+	if (atomic_dec_and_test(&chunk->pending))
+		complete(&chunk->answered);
+}
+
+/*
+ * With verify, advice to the scan is checked as a write's is; only advice
+ * that holds counts as a duplicate of the scan. The chunk is answered once
+ * its checks are done too.
+ */
+static void verify_advice(struct work_struct *work)
+{
+	struct scan_post *post = container_of(work, struct scan_post, verify_work);
+	struct scan_chunk *chunk = post->chunk;
+	struct ddi_target *target = chunk->scanner->target;
+
+	if (ddi_target_io_advice_holds(target, ddi_target_data_block(&post->request.old_data),
+				       &post->request.name)) {
+		atomic_inc(&chunk->duplicates);
+		atomic64_inc(&target->stats.verified_duplicates);
+	} else {
+		atomic64_inc(&target->stats.stale_advice);
+	}
+	put_post(chunk);
+}
+
 /* Runs on a zone thread: count the answer, never block. */
 static void post_done(struct ddi_request *request)
 {
@@ -293,11 +321,15 @@ static void post_done(struct ddi_request *request)
 	/* As for a write: a block found as itself is no duplicate. */
 	if (!request->status && request->found &&
 	    ddi_target_data_block(&request->old_data) != post->block) {
-		atomic_inc(&chunk->duplicates);
 		atomic64_inc(&target->stats.duplicate_advice);
+		if (target->config.verify) {
+			INIT_WORK(&post->verify_work, verify_advice);
+			queue_work(target->verify_wq, &post->verify_work);
+			return;
+		}
+		atomic_inc(&chunk->duplicates);
 	}
-	if (atomic_dec_and_test(&chunk->pending))
-		complete(&chunk->answered);
+	put_post(chunk);
 }
 
 /* Name every block of a chunk just read. */
@@ -352,8 +384,7 @@ static void launch_chunk(struct ddi_target *target, struct scan_chunk *chunk)
 		spin_unlock_irq(&target->window_lock);
 	}
 	close_window(target, chunk);
-	if (atomic_dec_and_test(&chunk->pending))
-		complete(&chunk->answered);
+	put_post(chunk);
 }
 
 static u64 rate_mib_s(u64 blocks, ktime_t started)
@@ -473,6 +504,13 @@ static int scan_thread(void *arg)
 			break;
 		}
 		hash_chunk(chunk);
+		/*
+		 * Launched before pacing, so that the window, which costs the
+		 * blocks of writes that fall into it, is not kept open while
+		 * the scan sleeps; the next read goes on while the posts of
+		 * this chunk are answered.
+		 */
+		launch_chunk(target, chunk);
 		reading = after < p.end && !kthread_should_stop();
 		if (reading) {
 			scan_pace(scanner);
@@ -480,7 +518,6 @@ static int scan_thread(void *arg)
 		}
 		if (reading)
 			start_read(target, next, after, p.end);
-		launch_chunk(target, chunk);
 		wait_for_completion(&chunk->answered);
 		retire_chunk(scanner, chunk);
 		chunk = next;

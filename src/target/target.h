@@ -201,6 +201,8 @@ void ddi_target_io_wait_for_posts(struct ddi_target *target);
 int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *name, bool *found,
 			     u64 *block);
 size_t ddi_target_io_posts_bytes(u32 blocks);
+bool ddi_target_io_advice_holds(struct ddi_target *target, u64 advised,
+				const struct ddi_name *name);
 
 /* target-scan.c */
 void ddi_target_scan_init(struct ddi_target *target, u64 blocks);

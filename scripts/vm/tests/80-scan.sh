@@ -55,6 +55,18 @@ fi
 ddi_scan_counts ddi-scan "after refused scans"
 dmsetup remove ddi-scan || ddi_fail "remove"
 
+# --- With verify, each advice to the scan is checked by reading the
+# advised block, and all of it holds.
+ddi_blank_index "$DDI_INDEX"
+dmsetup create ddi-scan --table "0 $size dedup-index $DDI_DATA $DDI_INDEX 7 $shape verify" ||
+	ddi_fail "create with verify"
+dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+ddi_wait_scan ddi-scan "done"
+ddi_expect ddi-scan $DDI_SCAN_BLOCKS $DDI_SCAN_DUPLICATES $DDI_SCAN_DUPLICATES 0 "a scan with verify"
+[ "$ratio" = 2.72 ] || ddi_fail "ratio $ratio with verify, not 2.72"
+ddi_scan_counts ddi-scan "a scan with verify"
+dmsetup remove ddi-scan || ddi_fail "remove"
+
 # --- Stop and go on, suspend and resume, and a reload, all mid-scan.
 ddi_blank_index "$DDI_INDEX"
 dmsetup create ddi-scan --table "$slow" || ddi_fail "create the slow scanner"
