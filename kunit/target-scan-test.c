@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the scan thread against writes: a write in flight when a
+ * chunk's window opens holds the scan until it is done (its data is on the
+ * device before the scan reads), a write mapped while the window is open
+ * leaves its block to the write, and writers mapping and ending bios all
+ * over the range while a scan runs never stall it nor lose a block from
+ * its count. Writes are driven through ddi_target_scan_map() and
+ * ddi_target_scan_end_io() as the target's map and end_io call them; the
+ * scan reads a RAM disk and posts into a real index on another.
+ *
+ * On x86_64 (two CPUs, preemption, lockdep, KASAN) the writers and the
+ * scan thread run at once.
+ */
+
+#include <kunit/test.h>
+#include <linux/bio.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/prandom.h>
+
+#include "target.h"
+#include "test-util.h"
+
+enum {
+	INDEX_DISK = 1,
+	DATA_DISK = 2,
+	DISK_BYTES = 32 << 20,
+	DATA_BLOCKS = DISK_BYTES / DDI_BLOCK_SIZE,
+	WRITERS = 2,
+};
+
+static const struct ddi_index_config config = {
+	.record_pages_per_chapter = 4,
+	.chapters_per_volume = 16,
+	.zone_count = 2,
+	.reader_count = 2,
+	.cache_chapters = 2,
+};
+
+struct fixture {
+	struct ddi_target *target;
+	struct dm_dev data;
+};
+
+static void free_fixture(void *arg)
+{
+	struct fixture *f = arg;
+
+	ddi_target_scan_exit(f->target);
+	ddi_target_registry_put(f->target->shared);
+}
+
+static struct fixture *make_fixture(struct kunit *test)
+{
+	struct ddi_test_disk *index = ddi_test_disk_open(test, INDEX_DISK, DISK_BYTES);
+	struct ddi_test_disk *data = ddi_test_disk_open(test, DATA_DISK, DISK_BYTES);
+	struct fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct ddi_index_storage *storage;
+	struct ddi_target *target;
+	char *error = NULL;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	target = kunit_kzalloc(test, sizeof(*target), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, target);
+	f->target = target;
+	f->data.bdev = data->bdev;
+	strscpy(f->data.name, "ram2", sizeof(f->data.name));
+	target->data = &f->data;
+	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(index->bdev, data->bdev, &config,
+							 &target->shared, &storage, &error));
+	target->index = ddi_target_registry_index(target->shared);
+	ddi_target_scan_init(target, DATA_BLOCKS);
+	ddi_target_scan_resume(target);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_fixture, f));
+	return f;
+}
+
+static void scan(struct kunit *test, struct fixture *f, u64 first, u64 count)
+{
+	char word[] = "scan", from[24], blocks[24];
+	char *argv[3];
+
+	/* As dm hands a message over: words it may change. */
+	argv[0] = word;
+	argv[1] = from;
+	argv[2] = blocks;
+	snprintf(from, sizeof(from), "%llu", first);
+	snprintf(blocks, sizeof(blocks), "%llu", count);
+	KUNIT_ASSERT_EQ(test, 0, ddi_target_scan_message(f->target, 3, argv));
+}
+
+static struct ddi_scan_progress progress(struct fixture *f)
+{
+	struct ddi_scan_progress p;
+
+	ddi_scan_state_get(f->target->scan_state, &p);
+	return p;
+}
+
+/* Wait up to a minute for the scan to be done. */
+static bool scan_done(struct fixture *f)
+{
+	unsigned int tries;
+
+	for (tries = 0; tries < 6000; tries++) {
+		if (progress(f).phase == DDI_SCAN_DONE)
+			return true;
+		usleep_range(10000, 11000);
+	}
+	return false;
+}
+
+/* A write bio of one block, as map would see it; never submitted. */
+static void write_bio(struct bio *bio, u64 block)
+{
+	bio_init(bio, NULL, NULL, 0, REQ_OP_WRITE);
+	bio->bi_iter.bi_sector = block * DDI_BLOCK_SECTORS;
+	bio->bi_iter.bi_size = DDI_BLOCK_SIZE;
+}
+
+static void scan_waits_for_writes_and_leaves_their_blocks(struct kunit *test)
+{
+	struct fixture *f = make_fixture(test);
+	struct ddi_scan_progress p;
+	struct bio early, during;
+	int early_epoch, during_epoch;
+
+	/* In flight before the scan: the scan must wait for it. */
+	write_bio(&early, 5);
+	early_epoch = ddi_target_scan_map(f->target, &early);
+	KUNIT_ASSERT_GE(test, early_epoch, 0);
+	scan(test, f, 0, DDI_SCAN_CHUNK_BLOCKS);
+	msleep(200);
+	p = progress(f);
+	KUNIT_EXPECT_EQ(test, DDI_SCAN_RUNNING, p.phase);
+	KUNIT_EXPECT_EQ_MSG(test, 0ULL, p.done, "the scan read past a write in flight");
+
+	/* Mapped while the window is open: its block is left to it. */
+	write_bio(&during, 7);
+	during_epoch = ddi_target_scan_map(f->target, &during);
+	ddi_target_scan_end_io(f->target, during_epoch);
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, 0ULL, progress(f).done);
+
+	ddi_target_scan_end_io(f->target, early_epoch);
+	KUNIT_ASSERT_TRUE(test, scan_done(f));
+	p = progress(f);
+	KUNIT_EXPECT_EQ(test, (u64)DDI_SCAN_CHUNK_BLOCKS, p.done);
+	KUNIT_EXPECT_EQ(test, 1ULL, p.written);
+	KUNIT_EXPECT_EQ(test, (u64)DDI_SCAN_CHUNK_BLOCKS - 1, p.posted);
+	/* Zero blocks all: every post after the first finds the first. */
+	KUNIT_EXPECT_EQ(test, (u64)DDI_SCAN_CHUNK_BLOCKS - 2, p.duplicates);
+	KUNIT_EXPECT_EQ(test, (s64)DDI_SCAN_CHUNK_BLOCKS - 1,
+			atomic64_read(&f->target->stats.blocks_indexed));
+}
+
+struct writer {
+	struct fixture *f;
+	u64 seed;
+	bool stop;
+	atomic_t writes;
+	struct completion done;
+};
+
+/* Maps and ends writes of 1 to 64 blocks anywhere in the range, at random. */
+static int writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	struct rnd_state rnd;
+	struct bio bio;
+
+	prandom_seed_state(&rnd, w->seed);
+	while (!READ_ONCE(w->stop)) {
+		u32 blocks = 1 + prandom_u32_state(&rnd) % 64;
+		u64 block = prandom_u32_state(&rnd) % (DATA_BLOCKS - blocks);
+		int epoch;
+
+		write_bio(&bio, block);
+		bio.bi_iter.bi_size = blocks * DDI_BLOCK_SIZE;
+		epoch = ddi_target_scan_map(w->f->target, &bio);
+		if (prandom_u32_state(&rnd) % 4 == 0)
+			usleep_range(50, 200);
+		ddi_target_scan_end_io(w->f->target, epoch);
+		atomic_inc(&w->writes);
+		cond_resched();
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void scan_under_writes_counts_every_block(struct kunit *test)
+{
+	struct fixture *f = make_fixture(test);
+	struct writer *writers = kunit_kcalloc(test, WRITERS, sizeof(*writers), GFP_KERNEL);
+	struct ddi_scan_progress p;
+	u64 seed = ddi_test_base_seed();
+	unsigned int i;
+	bool done;
+
+	KUNIT_ASSERT_NOT_NULL(test, writers);
+	kunit_info(test, "writer seed %llu (dm_dedup_index.test_seed)", seed);
+	for (i = 0; i < WRITERS; i++) {
+		struct task_struct *task;
+
+		writers[i].f = f;
+		writers[i].seed = seed + i;
+		init_completion(&writers[i].done);
+		task = kthread_run(writer_fn, &writers[i], "ddi-test-writer/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	scan(test, f, 0, DATA_BLOCKS);
+	done = scan_done(f);
+	for (i = 0; i < WRITERS; i++) {
+		WRITE_ONCE(writers[i].stop, true);
+		wait_for_completion(&writers[i].done);
+	}
+	p = progress(f);
+	kunit_info(test, "scan of %u blocks under %d + %d writes: %llu posted, %llu left to writes",
+		   DATA_BLOCKS, atomic_read(&writers[0].writes), atomic_read(&writers[1].writes),
+		   p.posted, p.written);
+	KUNIT_EXPECT_TRUE_MSG(test, done, "the scan stalled at %llu under writes", p.done);
+	KUNIT_EXPECT_EQ(test, (u64)DATA_BLOCKS, p.posted + p.written);
+	KUNIT_EXPECT_GT(test, atomic_read(&writers[0].writes), 0);
+	/* Nothing is left counted in flight once the writers are done. */
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&f->target->writes_in_flight[0]) +
+			atomic_read(&f->target->writes_in_flight[1]));
+}
+
+static struct kunit_case scan_cases[] = {
+	KUNIT_CASE(scan_waits_for_writes_and_leaves_their_blocks),
+	KUNIT_CASE_SLOW(scan_under_writes_counts_every_block),
+	{}
+};
+
+static struct kunit_suite scan_suite = {
+	.name = "dm_dedup_index_target_scan",
+	.test_cases = scan_cases,
+};
+
+kunit_test_suite(scan_suite);
