@@ -204,6 +204,7 @@ struct fuzz_state {
 static bool fuzz_watching;
 static atomic_long_t fuzz_largest;
 
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
 static void note_size(unsigned long size)
 {
 	long seen = atomic_long_read(&fuzz_largest);
@@ -213,7 +214,6 @@ static void note_size(unsigned long size)
 		;
 }
 
-#if IS_ENABLED(CONFIG_TRACEPOINTS)
 static void fuzz_kmalloc_probe(void *data, unsigned long call_site, const void *ptr,
 			       size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
