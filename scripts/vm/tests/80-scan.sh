@@ -70,7 +70,13 @@ dmsetup remove ddi-scan || ddi_fail "remove"
 # --- Stop and go on, suspend and resume, and a reload, all mid-scan.
 ddi_blank_index "$DDI_INDEX"
 dmsetup create ddi-scan --table "$slow" || ddi_fail "create the slow scanner"
+# Asked while suspended, the scan starts at the resume.
+dmsetup suspend ddi-scan || ddi_fail "suspend"
 dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
+sleep 1
+ddi_status ddi-scan
+[ "$scan $scanned" = "running 0" ] || ddi_fail "a scan asked while suspended shows $scan $scanned"
+dmsetup resume ddi-scan || ddi_fail "resume"
 sleep 2
 dmsetup message ddi-scan 0 scan stop || ddi_fail "scan stop"
 ddi_status ddi-scan
