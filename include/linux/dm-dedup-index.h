@@ -169,6 +169,8 @@ struct ddi_index_config {
  *	lookups waiting for them end as misses. The page is read again by
  *	the next lookup that needs it.
  * @volume_index_bytes: memory of the volume index.
+ * @window_records: records the volume holds when full: how many distinct
+ *	blocks the index can remember before it forgets the oldest.
  * @opened: what the open found and did.
  * @open_ms: how long the open took, a rebuild included.
  */
@@ -192,6 +194,7 @@ struct ddi_index_stats {
 	u64 repaired_pages;
 	u64 read_errors;
 	u64 volume_index_bytes;
+	u64 window_records;
 	enum ddi_index_opened opened;
 	u64 open_ms;
 };

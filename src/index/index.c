@@ -140,6 +140,9 @@ static int write_format(struct ddi_index *index)
 	pr_info("%pg: formatted a new index: %u chapters of %u record pages, %llu MiB\n",
 		index->bdev, index->geo.chapters_per_volume, index->geo.record_pages_per_chapter,
 		(index->layout.total_blocks * DDI_BLOCK_BYTES) >> 20);
+	pr_info("%pg: its window: %llu records, %llu GiB of distinct 4 KiB blocks\n",
+		index->bdev, index->geo.records_per_volume,
+		(index->geo.records_per_volume * DDI_BLOCK_BYTES) >> 30);
 	return 0;
 }
 
@@ -689,6 +692,7 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	ddi_volume_index_get_stats(index->volume_index, &vi);
 	stats->entries = vi.entries + vi.collision_entries;
 	stats->volume_index_bytes = vi.memory_bytes;
+	stats->window_records = index->geo.records_per_volume;
 }
 EXPORT_SYMBOL_GPL(ddi_index_get_stats);
 

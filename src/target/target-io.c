@@ -200,6 +200,7 @@ bool ddi_target_io_advice_holds(struct ddi_target *target, u64 advised,
 
 	page = alloc_page(GFP_NOIO);
 	if (page) {
+		atomic64_inc(&target->stats.verify_reads);
 		bio_init(&bio, target->data->bdev, &bvec, 1, REQ_OP_READ);
 		bio.bi_iter.bi_sector = advised * DDI_BLOCK_SECTORS;
 		__bio_add_page(&bio, page, DDI_BLOCK_SIZE, 0);

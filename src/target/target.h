@@ -34,6 +34,8 @@ struct ddi_target_stats {
 	atomic64_t verified_duplicates;
 	/* Advice checked and found out of date: the block has changed since. */
 	atomic64_t stale_advice;
+	/* Reads of advised blocks that verify issued, of 4 KiB each. */
+	atomic64_t verify_reads;
 	/*
 	 * Blocks of writes not posted: the posts in flight were at their
 	 * bound, or no memory could be had without waiting.

@@ -20,6 +20,10 @@ ddi_assert_log "dm_dedup_index: $DDI_INDEX_NAME: formatted a new index: 64 chapt
 ddi_refute_log 'loaded index state|rebuilding'
 ddi_expect ddi-counts 0 0 0 0 "a new device"
 [ "$entries" = 0 ] || ddi_fail "a new index has $entries entries"
+# 64 chapters of 4 record pages of 127 records: the window, in stats and log.
+ddi_assert_log "dm_dedup_index: $DDI_INDEX_NAME: its window: 32512 records, 0 GiB of distinct 4 KiB blocks"
+[ "$(ddi_stat ddi-counts window_records)" = 32512 ] ||
+	ddi_fail "window_records is $(ddi_stat ddi-counts window_records), not 32512"
 
 # 1500 distinct random blocks, 3 chapters' worth, then the first 500 of
 # them again elsewhere: 500 duplicates.
@@ -30,6 +34,11 @@ ddi_expect ddi-counts 1500 0 0 0 "1500 new blocks"
 dd if=/tmp/unique of=/tmp/first500 bs=4096 count=500 2>/dev/null
 ddi_write /tmp/first500 $dev 20000
 ddi_expect ddi-counts 2000 500 500 0 "500 duplicate blocks"
+# One read of 4 KiB per advice verified.
+[ "$(ddi_stat ddi-counts verify_reads)" = 500 ] ||
+	ddi_fail "verify_reads is $(ddi_stat ddi-counts verify_reads), not 500"
+[ "$(ddi_stat ddi-counts verify_read_bytes)" = 2048000 ] ||
+	ddi_fail "verify_read_bytes is $(ddi_stat ddi-counts verify_read_bytes), not 2048000"
 
 # One new block written 64 times in one go: the first is new, 63 are
 # duplicates of it. And 32 zero blocks: 31 duplicates.
