@@ -40,6 +40,7 @@ static const struct ddi_index_config config = {
 
 struct fixture {
 	struct ddi_target *target;
+	struct ddi_test_disk *index;
 	struct dm_dev data;
 };
 
@@ -61,6 +62,7 @@ static struct fixture *make_fixture(struct kunit *test)
 	char *error = NULL;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->index = index;
 	target = kunit_kzalloc(test, sizeof(*target), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, target);
 	f->target = target;
@@ -227,9 +229,48 @@ static void scan_under_writes_counts_every_block(struct kunit *test)
 			atomic_read(&f->target->writes_in_flight[1]));
 }
 
+/* Two live devices on one index share its scan: one thread may run it. */
+static void scan_of_a_shared_index_runs_once(struct kunit *test)
+{
+	struct fixture *f = make_fixture(test);
+	struct ddi_target *second = kunit_kzalloc(test, sizeof(*second), GFP_KERNEL);
+	struct ddi_index_storage *storage;
+	char word[] = "scan", stop[] = "stop";
+	char *argv[2];
+	char *error = NULL;
+	struct bio held;
+	int epoch;
+
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	second->data = f->target->data;
+	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(f->index->bdev, f->data.bdev, &config,
+							 &second->shared, &storage, &error));
+	KUNIT_ASSERT_PTR_EQ(test, f->target->shared, second->shared);
+	second->index = ddi_target_registry_index(second->shared);
+	ddi_target_scan_init(second, DATA_BLOCKS);
+	ddi_target_scan_resume(second);
+
+	/* A write in flight keeps the first device's scan thread running. */
+	write_bio(&held, 3);
+	epoch = ddi_target_scan_map(f->target, &held);
+	scan(test, f, 0, DDI_SCAN_CHUNK_BLOCKS);
+	argv[0] = word;
+	argv[1] = stop;
+	KUNIT_EXPECT_EQ(test, -EBUSY, ddi_target_scan_message(second, 2, argv));
+	KUNIT_EXPECT_EQ(test, DDI_SCAN_RUNNING, progress(f).phase);
+	KUNIT_EXPECT_EQ(test, -EBUSY, ddi_target_scan_message(second, 1, argv));
+	ddi_target_scan_end_io(f->target, epoch);
+	KUNIT_EXPECT_TRUE(test, scan_done(f));
+	/* The refused message left the running scan's progress alone. */
+	KUNIT_EXPECT_EQ(test, (u64)DDI_SCAN_CHUNK_BLOCKS, progress(f).posted);
+	ddi_target_scan_exit(second);
+	ddi_target_registry_put(second->shared);
+}
+
 static struct kunit_case scan_cases[] = {
 	KUNIT_CASE(scan_waits_for_writes_and_leaves_their_blocks),
 	KUNIT_CASE_SLOW(scan_under_writes_counts_every_block),
+	KUNIT_CASE(scan_of_a_shared_index_runs_once),
 	{}
 };
 

@@ -681,18 +681,29 @@ static int parse_range(struct ddi_target *target, unsigned int argc, char **argv
  * with a range it starts a new scan of that range. A table that is
  * suspended starts scanning when resumed.
  *
- * Return: 0, -EINVAL for a bad range, or why the scan could not start.
+ * Return: 0, -EINVAL for a bad range, -EBUSY if another device on the
+ * same index is scanning it, or why the scan could not start.
  */
 int ddi_target_scan_message(struct ddi_target *target, unsigned int argc, char **argv)
 {
 	struct ddi_scan_progress p;
+	bool busy;
 	int ret = 0;
 
 	if (argc > 3)
 		return -EINVAL;
 	mutex_lock(&target->scan_mutex);
 	stop_scan_thread(target);
-	ddi_scan_state_get(target->scan_state, &p);
+	/* This table's thread is stopped: a claim left is another device's. */
+	spin_lock_irq(&target->scan_state->lock);
+	p = target->scan_state->progress;
+	busy = target->scan_state->busy;
+	spin_unlock_irq(&target->scan_state->lock);
+	if (busy) {
+		DMERR("%s: another device on this index is scanning it", target->data->name);
+		ret = -EBUSY;
+		goto out;
+	}
 	if (argc == 2 && !strcasecmp(argv[1], "stop")) {
 		if (p.phase == DDI_SCAN_RUNNING) {
 			p.phase = DDI_SCAN_PAUSED;
