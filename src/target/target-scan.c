@@ -529,8 +529,9 @@ static int scan_thread(void *arg)
 }
 
 /*
- * Claim the scan for this table's thread. Two live devices on one index
- * (the same data_dev and index_dev twice) share its scan; one scans.
+ * Claim the scan for this table: to change it, or to run its thread. Two
+ * live devices on one index (the same data_dev and index_dev twice) share
+ * its scan; the one holding the claim alone may touch it.
  */
 static bool claim_scan(struct ddi_target *target)
 {
@@ -563,44 +564,47 @@ static void stop_scan_thread(struct ddi_target *target)
 	unclaim_scan(target);
 }
 
-/* Start the scan thread if the scan is running and the table is live. */
-static int start_scan_thread(struct ddi_target *target)
+/*
+ * Start the thread of the scan this table has claimed, if the scan is
+ * running and the table live. Otherwise, or if the thread cannot start,
+ * the claim goes: it is held exactly while a thread runs.
+ */
+static int start_claimed(struct ddi_target *target)
 {
 	struct ddi_scan_progress p;
 	struct task_struct *task;
+	int ret = 0;
 
 	lockdep_assert_held(&target->scan_mutex);
 	ddi_scan_state_get(target->scan_state, &p);
-	if (target->suspended || target->scan_task || p.phase != DDI_SCAN_RUNNING)
-		return 0;
+	if (target->suspended || p.phase != DDI_SCAN_RUNNING)
+		goto unclaim;
 	if (p.end > target->blocks) {
 		DMERR("%s: the saved scan ends past the table (block %llu of %llu): scan again",
 		      target->data->name, p.end, target->blocks);
 		p.phase = DDI_SCAN_FAILED;
 		p.error = -ERANGE;
 		ddi_scan_state_set(target->scan_state, &p);
-		return -ERANGE;
-	}
-	if (!claim_scan(target)) {
-		DMERR("%s: another device on this index is scanning it", target->data->name);
-		return -EBUSY;
+		ret = -ERANGE;
+		goto unclaim;
 	}
 	target->scanner = alloc_scanner(target);
-	if (!target->scanner)
-		goto no_memory;
-	task = kthread_run(scan_thread, target->scanner, "ddi-scan");
+	task = target->scanner ? kthread_run(scan_thread, target->scanner, "ddi-scan") :
+				 ERR_PTR(-ENOMEM);
 	if (IS_ERR(task)) {
-		free_scanner(target->scanner);
+		if (target->scanner)
+			free_scanner(target->scanner);
 		target->scanner = NULL;
-		goto no_memory;
+		DMERR("%s: no memory to scan with", target->data->name);
+		ret = -ENOMEM;
+		goto unclaim;
 	}
 	target->scan_task = task;
 	return 0;
 
-no_memory:
+unclaim:
 	unclaim_scan(target);
-	DMERR("%s: no memory to scan with", target->data->name);
-	return -ENOMEM;
+	return ret;
 }
 
 /**
@@ -627,7 +631,9 @@ void ddi_target_scan_resume(struct ddi_target *target)
 {
 	mutex_lock(&target->scan_mutex);
 	target->suspended = false;
-	start_scan_thread(target);
+	/* A scan another device on this index runs is left to it. */
+	if (!target->scan_task && claim_scan(target))
+		start_claimed(target);
 	mutex_unlock(&target->scan_mutex);
 }
 
@@ -687,45 +693,42 @@ static int parse_range(struct ddi_target *target, unsigned int argc, char **argv
 int ddi_target_scan_message(struct ddi_target *target, unsigned int argc, char **argv)
 {
 	struct ddi_scan_progress p;
-	bool busy;
 	int ret = 0;
 
 	if (argc > 3)
 		return -EINVAL;
 	mutex_lock(&target->scan_mutex);
 	stop_scan_thread(target);
-	/* This table's thread is stopped: a claim left is another device's. */
-	spin_lock_irq(&target->scan_state->lock);
-	p = target->scan_state->progress;
-	busy = target->scan_state->busy;
-	spin_unlock_irq(&target->scan_state->lock);
-	if (busy) {
+	/* Only the device holding the claim may change the scan. */
+	if (!claim_scan(target)) {
 		DMERR("%s: another device on this index is scanning it", target->data->name);
 		ret = -EBUSY;
 		goto out;
 	}
+	ddi_scan_state_get(target->scan_state, &p);
 	if (argc == 2 && !strcasecmp(argv[1], "stop")) {
 		if (p.phase == DDI_SCAN_RUNNING) {
 			p.phase = DDI_SCAN_PAUSED;
-			ddi_scan_state_set(target->scan_state, &p);
 			DMINFO("%s: scan stopped at block %llu of %llu..%llu",
 			       target->data->name, p.done, p.first, p.end);
 		}
-		goto out;
-	}
-	if (argc > 1 || p.phase == DDI_SCAN_NONE || p.phase == DDI_SCAN_DONE ||
-	    p.end > target->blocks) {
+	} else if (argc > 1 || p.phase == DDI_SCAN_NONE || p.phase == DDI_SCAN_DONE ||
+		   p.end > target->blocks) {
 		ret = parse_range(target, argc, argv, &p);
-		if (ret) {
+		if (ret)
 			DMWARN("scan needs a first block below %llu and a count above 0",
 			       target->blocks);
-			goto out;
-		}
+	} else {
+		p.phase = DDI_SCAN_RUNNING;
+		p.error = 0;
 	}
-	p.phase = DDI_SCAN_RUNNING;
-	p.error = 0;
-	ddi_scan_state_set(target->scan_state, &p);
-	ret = start_scan_thread(target);
+	if (!ret)
+		ddi_scan_state_set(target->scan_state, &p);
+	/* Lets the claim go unless a thread now runs the scan. */
+	if (ret)
+		unclaim_scan(target);
+	else
+		ret = start_claimed(target);
 out:
 	mutex_unlock(&target->scan_mutex);
 	return ret;

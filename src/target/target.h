@@ -88,7 +88,7 @@ struct ddi_scan_state {
 	/* Guards progress and busy; taken with interrupts off. */
 	spinlock_t lock;
 	struct ddi_scan_progress progress;
-	/* A table's scan thread works on it. */
+	/* Claimed by a table that runs its thread or is changing it. */
 	bool busy;
 };
 
