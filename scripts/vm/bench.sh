@@ -87,12 +87,7 @@ ddi_blank_index "$DDI_INDEX"
 make_dev dedup-index
 ddi_mark
 dmsetup message ddi-bench 0 scan 0 131072 || ddi_fail "scan message"
-tries=0
-while ddi_status ddi-bench && [ "$scan" != "done" ]; do
-	tries=$((tries + 1))
-	[ $tries -lt 6000 ] || ddi_fail "the scan of 512 MiB took over 10 minutes"
-	sleep 0.1
-done
+ddi_wait_scan ddi-bench "done" 600
 scan_mib=$(ddi_log_since_mark | sed -n 's/.*scan done:.*, \([0-9]*\) MiB\/s.*/\1/p')
 scan_posted=$(ddi_stat ddi-bench scan_blocks_posted)
 scan_duplicates=$(ddi_stat ddi-bench scan_duplicates)

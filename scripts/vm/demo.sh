@@ -43,12 +43,7 @@ say
 t=$(now)
 say "\$ dmsetup message demo 0 scan 0 $blocks      # the $fs_mib MiB of the file system"
 dmsetup message demo 0 scan 0 "$blocks" || ddi_fail "scan message"
-tries=0
-while ddi_status demo && [ "$scan" != "done" ]; do
-	tries=$((tries + 1))
-	[ $tries -lt 12000 ] || ddi_fail "the scan took over 20 minutes"
-	sleep 0.1
-done
+ddi_wait_scan demo "done" 1200
 took=$(since "$t")
 say "  scanned $blocks blocks in $took s ($(echo "$fs_mib $took" | awk '{ printf "%.0f", $1 / $2 }') MiB/s)"
 say

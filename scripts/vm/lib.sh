@@ -256,14 +256,15 @@ ddi_crash() {
 	ddi_fail "still running 30 s after sysrq b"
 }
 
-# ddi_wait_scan NAME PHASE: until the scan of device NAME is in PHASE
-# (status field 15: none, running, paused, done or failed), for a minute.
+# ddi_wait_scan NAME PHASE [SECONDS]: until the scan of device NAME is in
+# PHASE (status field 15: none, running, paused, done or failed), for
+# SECONDS (default 60).
 ddi_wait_scan() {
 	ddi_wait_tries=0
 	while ddi_status "$1" && [ "$scan" != "$2" ]; do
 		ddi_wait_tries=$((ddi_wait_tries + 1))
-		[ $ddi_wait_tries -lt 600 ] ||
-			ddi_fail "$1: scan $scan ($scanned of $to_scan), not $2, after a minute"
+		[ $ddi_wait_tries -lt $((${3:-60} * 10)) ] ||
+			ddi_fail "$1: scan $scan ($scanned of $to_scan), not $2, after ${3:-60} s"
 		sleep 0.1
 	done
 }
