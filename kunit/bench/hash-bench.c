@@ -56,6 +56,21 @@ static void free_vmem(void *arg)
 	vfree(arg);
 }
 
+/* @bytes freed when the test ends: zeros, or the same random bytes every run. */
+static u8 *bench_data(struct kunit *test, size_t bytes, bool random)
+{
+	u8 *data = vzalloc(bytes);
+	struct rnd_state rnd;
+
+	KUNIT_ASSERT_NOT_NULL(test, data);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, data));
+	if (random) {
+		prandom_seed_state(&rnd, DATA_SEED);
+		prandom_bytes_state(&rnd, data, bytes);
+	}
+	return data;
+}
+
 /* One pass of MurmurHash3 over every block; returns the hashes' xor. */
 static u64 hash_pass(const u8 *data, u64 *ns)
 {
@@ -75,18 +90,8 @@ static void bench_hash(struct kunit *test)
 {
 	u64 murmur_ns[REPETITIONS], crc_ns[REPETITIONS], copy_ns[REPETITIONS];
 	u64 murmur, crc, copy, first = 0, folded;
-	struct rnd_state rnd;
-	u8 *data, *to;
+	u8 *data = bench_data(test, BYTES, true), *to = bench_data(test, BLOCK, false);
 	u32 r, i, crc_sum = 0;
-
-	data = vmalloc(BYTES);
-	to = vmalloc(BLOCK);
-	KUNIT_ASSERT_NOT_NULL(test, data);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, data));
-	KUNIT_ASSERT_NOT_NULL(test, to);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, to));
-	prandom_seed_state(&rnd, DATA_SEED);
-	prandom_bytes_state(&rnd, data, BYTES);
 
 	for (r = 0; r < REPETITIONS; r++) {
 		u64 start;
@@ -124,26 +129,13 @@ static void bench_hash(struct kunit *test)
 static void bench_zero_blocks(struct kunit *test)
 {
 	u64 hash_ns[REPETITIONS], check_ns[REPETITIONS], other_ns[REPETITIONS];
-	u8 *zeros, *random, name[16];
-	struct rnd_state rnd;
+	u8 *zeros = bench_data(test, BYTES, false), *random = bench_data(test, BYTES, true);
 	u32 r, i, nonzero = 0;
 
-	zeros = vzalloc(BYTES);
-	random = vmalloc(BYTES);
-	KUNIT_ASSERT_NOT_NULL(test, zeros);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, zeros));
-	KUNIT_ASSERT_NOT_NULL(test, random);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, random));
-	prandom_seed_state(&rnd, DATA_SEED);
-	prandom_bytes_state(&rnd, random, BYTES);
-
 	for (r = 0; r < REPETITIONS; r++) {
-		u64 start = ktime_get_ns();
+		u64 start;
 
-		for (i = 0; i < BLOCKS; i++)
-			ddi_murmur3_128(zeros + (size_t)i * BLOCK, BLOCK, 0, name);
-		hash_ns[r] = ktime_get_ns() - start;
-
+		hash_pass(zeros, &hash_ns[r]);
 		start = ktime_get_ns();
 		for (i = 0; i < BLOCKS; i++)
 			nonzero += !!memchr_inv(zeros + (size_t)i * BLOCK, 0, BLOCK);
