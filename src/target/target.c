@@ -185,7 +185,6 @@ static int ddi_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error
 		ddi_target_io_post_write(context->posts, *error == BLK_STS_OK);
 	context->posts = NULL;
 	ddi_target_scan_end_io(target, context->write_epoch);
-	context->write_epoch = -1;
 	return DM_ENDIO_DONE;
 }
 
