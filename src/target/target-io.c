@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The target's write path into the index. Each whole 4 KiB block of a
- * write is hashed when the bio is mapped, while its pages are certainly
- * ours, and the names are posted when the write has succeeded, with the
- * block's address as their data. Neither step ever waits: a write
- * completes whatever the index is doing. With verify on, advice is
+ * write is hashed, and the names are posted when the write has succeeded,
+ * with the block's address as their data. Neither step ever waits: a
+ * write completes whatever the index is doing. With verify on, advice is
  * checked by reading the advised block and hashing it again.
+ *
+ * A small write is hashed in map(), where that costs less than handing it
+ * to another thread. A larger one goes to the device at once and is
+ * hashed meanwhile, in up to DDI_HASH_PIECES pieces on the unbound hash
+ * workqueue, so that other CPUs share a large write: the write's time is
+ * then the longer of the device's and the hashing's, not their sum. Its
+ * completion is held back (DM_ENDIO_INCOMPLETE, as dm-writecache does for
+ * FUA writes) until the hashing is done too, so the pages hashed are still
+ * the submitter's. The device is declared to need stable writes
+ * (ddi_io_hints()), so nobody changes a page while it is being written:
+ * the data hashed is the data the device got.
  *
  * The posts of writes not yet answered are bounded in memory: each write
  * charges what its posts take to the target's posts_bytes, and a write
@@ -41,9 +51,29 @@ struct ddi_post_chunk {
 	struct ddi_post post[] __counted_by(count);
 };
 
+/* The blocks posts first..first+count-1 of a write, hashed by one work item. */
+struct ddi_hash_piece {
+	struct work_struct work;
+	struct ddi_write_posts *posts;
+	u32 first;
+	u32 count;
+};
+
 /* The posts of one write bio, freed when the last is answered. */
 struct ddi_write_posts {
 	struct ddi_target *target;
+	/*
+	 * While hashed on the workqueue: the bio, where its first whole
+	 * block starts, and the parts still to end, one for the write and
+	 * one per piece. The last part posts; if that is a piece, it ends
+	 * the bio too. status: the write's, set before the write's part
+	 * is dropped.
+	 */
+	struct bio *bio;
+	struct bvec_iter iter;
+	atomic_t parts;
+	blk_status_t status;
+	struct ddi_hash_piece piece[DDI_HASH_PIECES];
 	/* The posts after post[], in order. */
 	struct ddi_post_chunk *more;
 	/* What this write charged to the target's posts_bytes. */
@@ -98,6 +128,25 @@ static void cursor_start(struct post_cursor *cursor, struct ddi_write_posts *pos
 	cursor->post = posts->post;
 	cursor->left = posts->first_count;
 	cursor->next = posts->more;
+}
+
+/* Start at post @index instead: past the head, chunks are walked to it. */
+static void cursor_seek(struct post_cursor *cursor, struct ddi_write_posts *posts, u32 index)
+{
+	cursor_start(cursor, posts);
+	if (index < cursor->left) {
+		cursor->post += index;
+		cursor->left -= index;
+		return;
+	}
+	index -= cursor->left;
+	while (index >= cursor->next->count) {
+		index -= cursor->next->count;
+		cursor->next = cursor->next->next;
+	}
+	cursor->post = cursor->next->post + index;
+	cursor->left = cursor->next->count - index;
+	cursor->next = cursor->next->next;
 }
 
 /* The next post; the caller knows how many there are. */
@@ -254,35 +303,30 @@ static void post_done(struct ddi_request *request)
 }
 
 /*
- * Hash the posts' blocks of the bio's data, which start @skip bytes in. A
- * block inside one segment is hashed in place; one split across segments
- * is gathered into this CPU's buffer first, with preemption off from its
- * first byte to its hash.
+ * Hash @count blocks of the bio's data into posts @first onwards; @iter is
+ * where post @first's block starts. A block inside one segment is hashed
+ * in place; one split across segments is gathered into this CPU's buffer
+ * first, with preemption off from its first byte to its hash. The bio's
+ * own iterator is not used: once the bio is sent, the device moves it.
  */
-static void hash_blocks(struct ddi_target *target, struct bio *bio, u32 skip,
-			struct ddi_write_posts *posts)
+static void hash_blocks(struct ddi_target *target, struct bio *bio, struct bvec_iter iter,
+			struct ddi_write_posts *posts, u32 first, u32 count)
 {
 	struct ddi_block_buffer *gather = NULL;
 	struct post_cursor cursor;
-	struct bvec_iter iter;
 	struct bio_vec bv;
 	u32 filled = 0, n = 0;
 
-	cursor_start(&cursor, posts);
-	bio_for_each_segment(bv, bio, iter) {
+	cursor_seek(&cursor, posts, first);
+	while (n < count && iter.bi_size) {
 		u32 offset = 0;
+		u8 *data;
 
-		while (offset < bv.bv_len && n < posts->count) {
+		bv = bio_iter_iovec(bio, iter);
+		data = kmap_local_page(bv.bv_page);
+		while (offset < bv.bv_len && n < count) {
 			u32 take = min(bv.bv_len - offset, (u32)DDI_BLOCK_SIZE - filled);
-			u8 *data;
 
-			if (skip) {
-				take = min(skip, bv.bv_len - offset);
-				skip -= take;
-				offset += take;
-				continue;
-			}
-			data = kmap_local_page(bv.bv_page);
 			if (filled == 0 && take == DDI_BLOCK_SIZE) {
 				ddi_murmur3_128(data + bv.bv_offset + offset, DDI_BLOCK_SIZE, 0,
 						cursor_next(&cursor)->request.name.bytes);
@@ -301,30 +345,100 @@ static void hash_blocks(struct ddi_target *target, struct bio *bio, u32 skip,
 					gather = NULL;
 				}
 			}
-			kunmap_local(data);
 			offset += take;
 		}
+		kunmap_local(data);
+		bio_advance_iter_single(bio, &iter, bv.bv_len);
 	}
 	/* The posts are of whole blocks: the last one gathered was hashed. */
 	if (WARN_ON_ONCE(gather))
 		put_cpu_ptr(target->gather);
 }
 
+static void launch_posts(struct ddi_write_posts *posts, bool succeeded);
+
+/*
+ * Drop one part of a write hashed on the workqueue. Return: whether it
+ * was the last: then the posts are launched (or freed, if the write
+ * failed) and are no longer the caller's.
+ *
+ * The full barrier of atomic_dec_and_test() on each side orders what a
+ * part did before its decrement (the names it hashed; end_io's status and
+ * its clearing of the bio's context) before whatever the last part does.
+ */
+static bool end_part(struct ddi_write_posts *posts)
+{
+	if (!atomic_dec_and_test(&posts->parts))
+		return false;
+	launch_posts(posts, posts->status == BLK_STS_OK);
+	return true;
+}
+
+/* A piece of a write hashed on the workqueue; the last part ends the bio. */
+static void hash_piece(struct work_struct *work)
+{
+	struct ddi_hash_piece *piece = container_of(work, struct ddi_hash_piece, work);
+	struct ddi_write_posts *posts = piece->posts;
+	struct bio *bio = posts->bio;
+	struct bvec_iter iter = posts->iter;
+
+	bio_advance_iter(bio, &iter, piece->first * DDI_BLOCK_SIZE);
+	hash_blocks(posts->target, bio, iter, posts, piece->first, piece->count);
+	/*
+	 * The write ended first and end_io left the bio to us: end it again,
+	 * and end_io, finding nothing left of the write, lets it complete.
+	 */
+	if (end_part(posts))
+		bio_endio(bio);
+}
+
+/* How many pieces a write of @count blocks is hashed in, on the workqueue. */
+static u32 piece_count(u32 count)
+{
+	return clamp_t(u32, DIV_ROUND_UP(count, DDI_HASH_PIECE_BLOCKS), 1, DDI_HASH_PIECES);
+}
+
+/* Hand a write's blocks to the hash workqueue, in pieces of about equal size. */
+static void queue_pieces(struct ddi_target *target, struct bio *bio, struct bvec_iter iter,
+			 struct ddi_write_posts *posts)
+{
+	u32 i, pieces = piece_count(posts->count);
+	u32 each = DIV_ROUND_UP(posts->count, pieces);
+
+	posts->bio = bio;
+	posts->iter = iter;
+	posts->status = BLK_STS_OK;
+	/* A piece may end before the next is queued: the write's part keeps @posts. */
+	atomic_set(&posts->parts, pieces + 1);
+	for (i = 0; i < pieces; i++) {
+		struct ddi_hash_piece *piece = &posts->piece[i];
+
+		piece->posts = posts;
+		piece->first = i * each;
+		piece->count = min(each, posts->count - piece->first);
+		INIT_WORK(&piece->work, hash_piece);
+		queue_work(target->hash_wq, &piece->work);
+	}
+}
+
 /**
- * ddi_target_io_hash_write() - Name the whole blocks of a write before it is sent.
+ * ddi_target_io_map_write() - Name the whole blocks of a write as it is mapped.
  * @target: the target.
  * @ti: its dm target.
  * @bio: a write with data, not yet remapped.
  *
- * Never waits. A write whose posts would take the posts in flight past
- * the target's bound, or that finds no memory for them at once, is not
- * posted, and its blocks are counted as skipped.
+ * Never waits. A write of up to DDI_HASH_INLINE_BLOCKS blocks is hashed
+ * here; a larger one is hashed on the hash workqueue while it is written,
+ * and ddi_target_io_end_write() tells end_io whether it may complete. A
+ * write whose posts would take the posts in flight past the target's
+ * bound, or that finds no memory for them at once, is not posted, and its
+ * blocks are counted as skipped.
  *
- * Return: the posts to launch when the write succeeds, or NULL if it has
- * no whole block or is not posted.
+ * Return: the posts for ddi_target_io_end_write(), or NULL if the write
+ * has no whole block or is not posted.
  */
-struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, struct dm_target *ti,
-						 struct bio *bio)
+struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struct dm_target *ti,
+						struct bio *bio)
 {
 	sector_t start = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	sector_t end = start + bio_sectors(bio);
@@ -332,6 +446,7 @@ struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, stru
 	u64 last = end / DDI_BLOCK_SECTORS;
 	struct ddi_write_posts *posts;
 	struct post_cursor cursor;
+	struct bvec_iter iter;
 	unsigned long bytes;
 	u32 i, count;
 
@@ -349,6 +464,7 @@ struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, stru
 		goto uncharge;
 	posts->target = target;
 	posts->bytes = bytes;
+	posts->bio = NULL;
 	atomic_set(&posts->pending, count);
 	cursor_start(&cursor, posts);
 	for (i = 0; i < count; i++) {
@@ -362,7 +478,12 @@ struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, stru
 		};
 		ddi_target_block_to_data(&post->request.new_data, post->block);
 	}
-	hash_blocks(target, bio, (first * DDI_BLOCK_SECTORS - start) << SECTOR_SHIFT, posts);
+	iter = bio->bi_iter;
+	bio_advance_iter(bio, &iter, (first * DDI_BLOCK_SECTORS - start) << SECTOR_SHIFT);
+	if (count <= DDI_HASH_INLINE_BLOCKS)
+		hash_blocks(target, bio, iter, posts, 0, count);
+	else
+		queue_pieces(target, bio, iter, posts);
 	return posts;
 
 uncharge:
@@ -372,14 +493,8 @@ skip:
 	return NULL;
 }
 
-/**
- * ddi_target_io_post_write() - Post a write's names, or drop them if it failed.
- * @posts: from ddi_target_io_hash_write().
- * @succeeded: whether the write reached the data device.
- *
- * Called from bio completion: launching never sleeps.
- */
-void ddi_target_io_post_write(struct ddi_write_posts *posts, bool succeeded)
+/* Post a write's names, or drop them if it failed. Never sleeps. */
+static void launch_posts(struct ddi_write_posts *posts, bool succeeded)
 {
 	struct ddi_target *target = posts->target;
 	u32 i, count = posts->count;
@@ -400,6 +515,29 @@ void ddi_target_io_post_write(struct ddi_write_posts *posts, bool succeeded)
 	cursor_start(&cursor, posts);
 	for (i = 0; i < count; i++)
 		ddi_index_launch(target->index, &cursor_next(&cursor)->request);
+}
+
+/**
+ * ddi_target_io_end_write() - The write of ddi_target_io_map_write()'s posts ended.
+ * @posts: its posts.
+ * @status: how it ended.
+ *
+ * Called from end_io; never sleeps. The caller must have cleared what
+ * leads a second end_io of the bio back to @posts: once this is called,
+ * the hashing may end the bio again at any time.
+ *
+ * Return: true if the bio may complete: its posts are launched (or freed,
+ * if it failed). False if its hashing goes on: end_io must return
+ * DM_ENDIO_INCOMPLETE, and the bio is ended again once it is hashed.
+ */
+bool ddi_target_io_end_write(struct ddi_write_posts *posts, blk_status_t status)
+{
+	if (!posts->bio) {
+		launch_posts(posts, status == BLK_STS_OK);
+		return true;
+	}
+	posts->status = status;
+	return end_part(posts);
 }
 
 /**

@@ -62,6 +62,8 @@ static void free_target(struct dm_target *ti, struct ddi_target *target)
 		ddi_target_registry_put(target->shared);
 	if (target->verify_wq)
 		destroy_workqueue(target->verify_wq);
+	if (target->hash_wq)
+		destroy_workqueue(target->hash_wq);
 	free_percpu(target->gather);
 	if (target->index_dev)
 		dm_put_device(ti, target->index_dev);
@@ -132,6 +134,16 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -ENOMEM;
 		goto fail;
 	}
+	/*
+	 * Writes wait for it to complete, reclaim's among them: it needs a
+	 * rescuer. Unbound, so a large write is hashed by several CPUs.
+	 */
+	target->hash_wq = alloc_workqueue("ddi-hash", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!target->hash_wq) {
+		ti->error = "cannot allocate the hash workqueue";
+		r = -ENOMEM;
+		goto fail;
+	}
 	r = open_index(target, ti);
 	if (r)
 		goto fail;
@@ -165,7 +177,7 @@ static int ddi_map(struct dm_target *ti, struct bio *bio)
 
 	context->posts = NULL;
 	if (bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio))
-		context->posts = ddi_target_io_hash_write(target, ti, bio);
+		context->posts = ddi_target_io_map_write(target, ti, bio);
 
 	bio_set_dev(bio, target->data->bdev);
 	/* An empty flush has no position to move. */
@@ -180,12 +192,24 @@ static int ddi_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error
 {
 	struct ddi_target *target = ti->private;
 	struct ddi_bio_context *context = dm_per_bio_data(bio, sizeof(*context));
+	struct ddi_write_posts *posts = context->posts;
 
-	if (context->posts)
-		ddi_target_io_post_write(context->posts, *error == BLK_STS_OK);
-	context->posts = NULL;
+	/*
+	 * A write still being hashed comes back here once it is hashed: this
+	 * end is then its second, and must find nothing left to do.
+	 */
 	ddi_target_scan_end_io(target, context->write_epoch);
+	context->write_epoch = -1;
+	context->posts = NULL;
+	if (posts && !ddi_target_io_end_write(posts, *error))
+		return DM_ENDIO_INCOMPLETE;
 	return DM_ENDIO_DONE;
+}
+
+/* The index hashes what is written: the data must not change while it is. */
+static void ddi_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	limits->features |= BLK_FEAT_STABLE_WRITES;
 }
 
 /* Before suspend: stop the scan thread, so the save below records its place. */
@@ -287,6 +311,7 @@ static struct target_type dedup_index_target = {
 	.status = ddi_status,
 	.message = ddi_message,
 	.iterate_devices = ddi_iterate_devices,
+	.io_hints = ddi_io_hints,
 };
 
 module_dm(dedup_index);

@@ -104,6 +104,17 @@ struct ddi_scan_window {
 
 struct ddi_scanner;
 
+/*
+ * Writes of more whole blocks than DDI_HASH_INLINE_BLOCKS are hashed on
+ * the hash workqueue while the device writes them (target-io.c), in up to
+ * DDI_HASH_PIECES pieces of DDI_HASH_PIECE_BLOCKS or more. 8 blocks take
+ * about 4 us to hash on one core (performance.rst), what a wakeup of a
+ * worker costs; a 1 MiB write is hashed by up to 4 CPUs at once.
+ */
+#define DDI_HASH_INLINE_BLOCKS 8
+#define DDI_HASH_PIECE_BLOCKS 64
+#define DDI_HASH_PIECES 4
+
 /* Where a 4 KiB block split across a bio's segments is gathered to be hashed. */
 struct ddi_block_buffer {
 	u8 bytes[DDI_BLOCK_SIZE];
@@ -123,6 +134,8 @@ struct ddi_target {
 	struct ddi_target_stats stats;
 	/* Reads the advised blocks when verify is on. */
 	struct workqueue_struct *verify_wq;
+	/* Hashes large writes while the device writes them; unbound. */
+	struct workqueue_struct *hash_wq;
 	wait_queue_head_t posts_wait;
 	/* Which of posts_in_flight new posts count in; 0 or 1. */
 	unsigned int posts_epoch;
@@ -196,9 +209,9 @@ struct ddi_scan_state *ddi_target_registry_scan(struct ddi_shared_index *shared)
 void ddi_target_registry_put(struct ddi_shared_index *shared);
 
 /* target-io.c */
-struct ddi_write_posts *ddi_target_io_hash_write(struct ddi_target *target, struct dm_target *ti,
-						 struct bio *bio);
-void ddi_target_io_post_write(struct ddi_write_posts *posts, bool succeeded);
+struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struct dm_target *ti,
+						struct bio *bio);
+bool ddi_target_io_end_write(struct ddi_write_posts *posts, blk_status_t status);
 void ddi_target_io_wait_for_posts(struct ddi_target *target);
 int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *name, bool *found,
 			     u64 *block);

@@ -3,7 +3,8 @@
 # duplicate blocks gives exactly that much advice, all of it verified; the
 # same duplicates are found again after the device is removed and made
 # again, from the index saved at removal (once) rather than a rebuild; the
-# ratio is right when every block written is a duplicate.
+# ratio is right when every block written is a duplicate; large writes,
+# hashed while they are written, give exact counts too.
 # shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
@@ -110,5 +111,29 @@ ddi_expect ddi-counts 1533 1533 1533 0 "the data set again after remove and crea
 # Nothing written had to be stored: the ratio is infinite, not 1.
 [ "$ratio" = inf ] || ddi_fail "every block a duplicate, yet the ratio is $ratio, not inf"
 [ "$(ddi_stat ddi-counts dedupe_ratio)" = inf ] || ddi_fail "stats ratio is not inf"
+
+# Large writes are hashed while the device writes them, in pieces on
+# several CPUs: the data set again in 1 MiB writes, 1500 duplicates. Then
+# again 512 bytes into block 70000, after 3584 bytes of padding, so that
+# each block of the data set is a whole block of the device: the 1 MiB
+# writes' ends fall inside blocks 70256, 70512 and so on, five blocks that
+# no write covers whole, so 1495 duplicates. The device asks for stable
+# writes: nothing changes a page while it is hashed.
+dm=dm-$(dmsetup info -c --noheadings -o minor ddi-counts)
+[ "$(cat /sys/block/"$dm"/queue/stable_writes)" = 1 ] ||
+	ddi_fail "$dm does not ask for stable writes"
+dd if=/tmp/unique of=$dev bs=1M seek=$((60000 * 4096)) oflag=direct,seek_bytes \
+	conv=notrunc 2>/dev/null || ddi_fail "1 MiB writes"
+ddi_expect ddi-counts 3033 3033 3033 0 "the data set in 1 MiB writes"
+ddi_random /tmp/pad 1
+{
+	dd if=/tmp/pad bs=512 count=7 2>/dev/null
+	cat /tmp/unique
+	dd if=/tmp/pad bs=512 skip=7 count=1 2>/dev/null
+} >/tmp/shifted
+dd if=/tmp/shifted of=$dev bs=1M seek=$(((70000 * 8 + 1) * 512)) oflag=direct,seek_bytes \
+	conv=notrunc 2>/dev/null || ddi_fail "unaligned 1 MiB writes"
+ddi_expect ddi-counts 4528 4528 4528 0 "the data set in unaligned 1 MiB writes"
+[ "$(ddi_stat ddi-counts blocks_skipped)" = 0 ] || ddi_fail "blocks were skipped"
 ddi_remove_saves_once ddi-counts
-echo "exact duplicate counts on a new index and after remove and create"
+echo "exact duplicate counts on a new index, after remove and create, and in 1 MiB writes"
