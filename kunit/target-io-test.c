@@ -47,6 +47,7 @@ static const struct ddi_index_config config = {
 struct fixture {
 	struct ddi_target *target;
 	struct dm_target ti;
+	struct dm_dev data;
 	/* Queued ahead of the pieces on an ordered hash_wq, to hold them. */
 	struct work_struct gate_work;
 	struct completion gate;
@@ -59,6 +60,7 @@ static void free_fixture(void *arg)
 	complete_all(&f->gate);
 	destroy_workqueue(f->target->hash_wq);
 	ddi_target_io_wait_for_posts(f->target);
+	destroy_workqueue(f->target->verify_wq);
 	free_percpu(f->target->gather);
 	ddi_target_registry_put(f->target->shared);
 }
@@ -87,12 +89,23 @@ static struct fixture *make_fixture(struct kunit *test, bool ordered)
 		target->hash_wq = alloc_ordered_workqueue("ddi-test-hash", WQ_MEM_RECLAIM);
 	else
 		target->hash_wq = alloc_workqueue("ddi-test-hash", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!target->hash_wq)
+	target->verify_wq = alloc_workqueue("ddi-test-verify", WQ_UNBOUND | WQ_MEM_RECLAIM,
+					    DDI_VERIFY_ACTIVE);
+	if (!target->hash_wq || !target->verify_wq) {
+		if (target->hash_wq)
+			destroy_workqueue(target->hash_wq);
+		if (target->verify_wq)
+			destroy_workqueue(target->verify_wq);
 		free_percpu(target->gather);
-	KUNIT_ASSERT_NOT_NULL(test, target->hash_wq);
+		KUNIT_FAIL_AND_ABORT(test, "cannot allocate the workqueues");
+	}
+	f->data.bdev = data->bdev;
+	strscpy(f->data.name, "ram2", sizeof(f->data.name));
+	target->data = &f->data;
 	if (ddi_target_registry_get(index->bdev, data->bdev, &config, &target->shared,
 				    &storage, &error)) {
 		destroy_workqueue(target->hash_wq);
+		destroy_workqueue(target->verify_wq);
 		free_percpu(target->gather);
 		KUNIT_FAIL_AND_ABORT(test, "cannot open the index: %s", error);
 	}
@@ -166,8 +179,12 @@ static void free_write_action(void *arg)
 	free_write(w);
 }
 
-/* Build a write, or NULL if memory is short; the caller frees it. */
-static struct test_write *new_write(struct rnd_state *rnd, u64 sector, u32 bytes, u32 segment)
+/*
+ * Build a write of random data from @rnd, or of @data if @rnd is NULL;
+ * NULL if memory is short. The caller frees it.
+ */
+static struct test_write *new_write(struct rnd_state *rnd, const u8 *data, u64 sector,
+				    u32 bytes, u32 segment)
 {
 	struct test_write *w = kvzalloc(sizeof(*w), GFP_KERNEL);
 	u32 done = 0, page_used = PAGE_SIZE;
@@ -182,7 +199,10 @@ static struct test_write *new_write(struct rnd_state *rnd, u64 sector, u32 bytes
 	w->data = kvmalloc(bytes, GFP_KERNEL);
 	if (!w->data)
 		goto fail;
-	prandom_bytes_state(rnd, w->data, bytes);
+	if (rnd)
+		prandom_bytes_state(rnd, w->data, bytes);
+	else
+		memcpy(w->data, data, bytes);
 	while (done < bytes) {
 		u32 take;
 		u8 *to;
@@ -222,7 +242,7 @@ fail:
 static struct test_write *make_write(struct kunit *test, struct fixture *f,
 				     struct rnd_state *rnd, u64 sector, u32 bytes, u32 segment)
 {
-	struct test_write *w = new_write(rnd, sector, bytes, segment);
+	struct test_write *w = new_write(rnd, NULL, sector, bytes, segment);
 
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	w->fixture = f;
@@ -332,6 +352,37 @@ static void io_hashes_small_write_in_map(struct kunit *test)
 	open_gate(f);
 }
 
+/*
+ * map() may not wait for memory: each write is mapped with preemption
+ * off, where anything that might sleep (an allocation that may reclaim,
+ * a mutex) is reported by CONFIG_DEBUG_ATOMIC_SLEEP, and the runner fails
+ * the run on the splat.
+ */
+static void io_map_never_sleeps(struct kunit *test)
+{
+	static const u32 blocks[] = { 1, DDI_HASH_INLINE_BLOCKS, 300 };
+	struct fixture *f = make_fixture(test, false);
+	struct rnd_state rnd;
+	unsigned int i;
+
+	ddi_test_seed(test, &rnd);
+	for (i = 0; i < ARRAY_SIZE(blocks); i++) {
+		struct test_write *w = make_write(test, f, &rnd, 8 * 3000 * (i + 1) + 3,
+						  blocks[i] * DDI_BLOCK_SIZE + 5 * SECTOR_SIZE,
+						  1536);
+		struct ddi_write_posts *posts;
+		u64 first;
+
+		preempt_disable();
+		posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+		preempt_enable();
+		KUNIT_ASSERT_NOT_NULL(test, posts);
+		flush_workqueue(f->target->hash_wq);
+		KUNIT_EXPECT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
+		KUNIT_EXPECT_EQ(test, whole_blocks(w, &first), blocks_known(test, f, w));
+	}
+}
+
 static void io_holds_write_until_hashed(struct kunit *test)
 {
 	struct fixture *f = make_fixture(test, true);
@@ -389,6 +440,85 @@ static void io_failed_write_posts_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0L, atomic_long_read(&f->target->posts_bytes));
 }
 
+/* Put the write's data on the data disk, then map and end it there. */
+static void write_through(struct kunit *test, struct fixture *f, struct test_write *w)
+{
+	unsigned short segments = w->bio.bi_vcnt;
+	struct ddi_write_posts *posts;
+
+	bio_set_dev(&w->bio, f->data.bdev);
+	KUNIT_ASSERT_EQ(test, 0, submit_bio_wait(&w->bio));
+	/* As it was mapped: the submission moved its iterator. */
+	bio_init(&w->bio, NULL, w->vecs, segments, REQ_OP_WRITE);
+	w->bio.bi_vcnt = segments;
+	w->bio.bi_iter.bi_sector = w->sector;
+	w->bio.bi_iter.bi_size = w->bytes;
+	w->bio.bi_end_io = test_write_ended;
+	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+	KUNIT_ASSERT_NOT_NULL(test, posts);
+	flush_workqueue(f->target->hash_wq);
+	KUNIT_ASSERT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
+	ddi_target_io_wait_for_posts(f->target);
+}
+
+static struct test_write *copy_write(struct kunit *test, struct fixture *f, const u8 *data,
+				     u64 block, u32 blocks)
+{
+	struct test_write *w = new_write(NULL, data, block * DDI_BLOCK_SECTORS,
+					 blocks * DDI_BLOCK_SIZE, PAGE_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->fixture = f;
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_write_action, w));
+	return w;
+}
+
+static void io_verify_reads_runs_of_advice(struct kunit *test)
+{
+	struct fixture *f = make_fixture(test, false);
+	struct ddi_target_stats *stats = &f->target->stats;
+	struct test_write *original, *copy, *swapped;
+	struct rnd_state rnd;
+	u8 *pairs;
+	u32 i;
+
+	ddi_test_seed(test, &rnd);
+	f->target->config.verify = true;
+	original = make_write(test, f, &rnd, 1000 * DDI_BLOCK_SECTORS, 300 * DDI_BLOCK_SIZE,
+			      PAGE_SIZE);
+	write_through(test, f, original);
+	KUNIT_EXPECT_EQ(test, 0LL, atomic64_read(&stats->duplicate_advice));
+	/* Block 70 changes behind the index's back: its advice is stale. */
+	ddi_test_disk_poke(test, &(struct ddi_test_disk){ .bdev = f->data.bdev },
+			   (1000 + 70) * DDI_BLOCK_SIZE + 5, 0x40);
+
+	/*
+	 * A copy: advice for 300 adjacent blocks, read in runs of 64, the
+	 * stale block found inside one of them.
+	 */
+	copy = copy_write(test, f, original->data, 3000, 300);
+	write_through(test, f, copy);
+	KUNIT_EXPECT_EQ(test, 300LL, atomic64_read(&stats->duplicate_advice));
+	KUNIT_EXPECT_EQ(test, 299LL, atomic64_read(&stats->verified_duplicates));
+	KUNIT_EXPECT_EQ(test, 1LL, atomic64_read(&stats->stale_advice));
+	KUNIT_EXPECT_EQ(test, (s64)DIV_ROUND_UP(300, DDI_VERIFY_RUN_BLOCKS),
+			atomic64_read(&stats->verify_reads));
+	KUNIT_EXPECT_EQ(test, 300LL * DDI_BLOCK_SIZE, atomic64_read(&stats->verify_read_bytes));
+
+	/* Blocks 1, 0, 3, 2, ...: no two advised blocks adjacent in order, one read each. */
+	pairs = kunit_kmalloc(test, 8 * DDI_BLOCK_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pairs);
+	for (i = 0; i < 8; i++)
+		memcpy(pairs + i * DDI_BLOCK_SIZE, original->data + (i ^ 1) * DDI_BLOCK_SIZE,
+		       DDI_BLOCK_SIZE);
+	swapped = copy_write(test, f, pairs, 6000, 8);
+	write_through(test, f, swapped);
+	KUNIT_EXPECT_EQ(test, 307LL, atomic64_read(&stats->verified_duplicates));
+	KUNIT_EXPECT_EQ(test, (s64)DIV_ROUND_UP(300, DDI_VERIFY_RUN_BLOCKS) + 8,
+			atomic64_read(&stats->verify_reads));
+	KUNIT_EXPECT_EQ(test, 0L, atomic_long_read(&f->target->posts_bytes));
+}
+
 struct writer {
 	struct fixture *fixture;
 	u64 seed;
@@ -427,7 +557,7 @@ static int writer_thread(void *arg)
 		u64 first;
 		bool ended;
 
-		w = new_write(&rnd, sector, blocks * DDI_BLOCK_SIZE, segment);
+		w = new_write(&rnd, NULL, sector, blocks * DDI_BLOCK_SIZE, segment);
 		if (!w) {
 			wr->no_memory++;
 			continue;
@@ -495,8 +625,10 @@ static struct kunit_case target_io_cases[] = {
 	KUNIT_CASE(io_names_blocks_of_large_write),
 	KUNIT_CASE(io_names_blocks_split_across_segments),
 	KUNIT_CASE(io_hashes_small_write_in_map),
+	KUNIT_CASE(io_map_never_sleeps),
 	KUNIT_CASE(io_holds_write_until_hashed),
 	KUNIT_CASE(io_failed_write_posts_nothing),
+	KUNIT_CASE(io_verify_reads_runs_of_advice),
 	KUNIT_CASE(io_ends_race_hashing),
 	{}
 };

@@ -226,6 +226,12 @@ ddi_stat() {
 	dmsetup message "$1" 0 stats | sed -n "s/^$2=//p"
 }
 
+# ddi_expect_stat NAME KEY VALUE: fail unless the "stats" message has KEY=VALUE.
+ddi_expect_stat() {
+	ddi_expect_stat_got=$(ddi_stat "$1" "$2")
+	[ "$ddi_expect_stat_got" = "$3" ] || ddi_fail "$1: $2 is $ddi_expect_stat_got, not $3"
+}
+
 # Notes a test of several boots keeps for its next boot, as key=value lines
 # on the state disk; ddi_note_get prints one, ddi_note_set adds or replaces.
 ddi_note_get() {

@@ -4,7 +4,8 @@
  * write is hashed, and the names are posted when the write has succeeded,
  * with the block's address as their data. Neither step ever waits: a
  * write completes whatever the index is doing. With verify on, advice is
- * checked by reading the advised block and hashing it again.
+ * checked by reading the advised blocks and hashing them again, once the
+ * write's posts are all answered, in runs of adjacent blocks.
  *
  * A small write is hashed in map(), where that costs less than handing it
  * to another thread. A larger one goes to the device at once and is
@@ -36,8 +37,9 @@
 struct ddi_post {
 	struct ddi_request request;
 	struct ddi_write_posts *posts;
-	struct work_struct verify_work;
 	u64 block;
+	/* Answered with advice that verify must check. */
+	bool to_verify;
 };
 
 /*
@@ -74,6 +76,9 @@ struct ddi_write_posts {
 	atomic_t parts;
 	blk_status_t status;
 	struct ddi_hash_piece piece[DDI_HASH_PIECES];
+	/* Posts with advice to verify, checked once all are answered. */
+	atomic_t to_verify;
+	struct work_struct verify_work;
 	/* The posts after post[], in order. */
 	struct ddi_post_chunk *more;
 	/* What this write charged to the target's posts_bytes. */
@@ -216,16 +221,64 @@ static void free_posts(struct ddi_write_posts *posts)
 	atomic_long_sub(bytes, &target->posts_bytes);
 }
 
-static void put_posts(struct ddi_write_posts *posts)
+/* The write's posts are all answered, and checked: let them go. */
+static void finish_posts(struct ddi_write_posts *posts)
 {
 	struct ddi_target *target = posts->target;
 	unsigned int epoch = posts->epoch;
 
-	if (!atomic_dec_and_test(&posts->pending))
-		return;
 	free_posts(posts);
 	if (atomic64_dec_and_test(&target->stats.posts_in_flight[epoch]))
 		wake_up_all(&target->posts_wait);
+}
+
+static void verify_posts(struct work_struct *work);
+
+/*
+ * One post answered. The last one, if advice came that verify must check,
+ * hands the write to the verify workqueue; atomic_dec_and_test() orders
+ * every answer's marks before it.
+ */
+static void put_posts(struct ddi_write_posts *posts)
+{
+	if (!atomic_dec_and_test(&posts->pending))
+		return;
+	if (atomic_read(&posts->to_verify)) {
+		INIT_WORK(&posts->verify_work, verify_posts);
+		queue_work(posts->target->verify_wq, &posts->verify_work);
+		return;
+	}
+	finish_posts(posts);
+}
+
+/*
+ * Read @count blocks of data_dev from @first into @pages, in one bio.
+ * Return: 0, or the read's error.
+ */
+static int read_blocks(struct ddi_target *target, u64 first, u32 count, struct page **pages)
+{
+	struct bio *bio = bio_alloc(target->data->bdev, count, REQ_OP_READ, GFP_NOIO);
+	int ret;
+	u32 i;
+
+	bio->bi_iter.bi_sector = first * DDI_BLOCK_SECTORS;
+	for (i = 0; i < count; i++)
+		__bio_add_page(bio, pages[i], DDI_BLOCK_SIZE, 0);
+	atomic64_inc(&target->stats.verify_reads);
+	atomic64_add((u64)count * DDI_BLOCK_SIZE, &target->stats.verify_read_bytes);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+static bool page_has_name(struct page *page, const struct ddi_name *name)
+{
+	struct ddi_name found;
+	void *data = kmap_local_page(page);
+
+	ddi_murmur3_128(data, DDI_BLOCK_SIZE, 0, found.bytes);
+	kunmap_local(data);
+	return !memcmp(&found, name, sizeof(found));
 }
 
 /**
@@ -241,44 +294,83 @@ static void put_posts(struct ddi_write_posts *posts)
 bool ddi_target_io_advice_holds(struct ddi_target *target, u64 advised,
 				const struct ddi_name *name)
 {
-	struct ddi_name found;
-	struct page *page;
-	struct bio bio;
-	struct bio_vec bvec;
-	int ret = -ENOMEM;
+	struct page *page = alloc_page(GFP_NOIO);
+	bool holds;
 
-	page = alloc_page(GFP_NOIO);
-	if (page) {
-		atomic64_inc(&target->stats.verify_reads);
-		bio_init(&bio, target->data->bdev, &bvec, 1, REQ_OP_READ);
-		bio.bi_iter.bi_sector = advised * DDI_BLOCK_SECTORS;
-		__bio_add_page(&bio, page, DDI_BLOCK_SIZE, 0);
-		ret = submit_bio_wait(&bio);
-		bio_uninit(&bio);
-	}
-	if (!ret) {
-		void *data = kmap_local_page(page);
-
-		ddi_murmur3_128(data, DDI_BLOCK_SIZE, 0, found.bytes);
-		kunmap_local(data);
-	}
-	if (page)
-		__free_page(page);
-	return !ret && !memcmp(&found, name, sizeof(found));
+	if (!page)
+		return false;
+	holds = !read_blocks(target, advised, 1, &page) && page_has_name(page, name);
+	__free_page(page);
+	return holds;
 }
 
-/* Read the advised block of the data device and check it still has the post's name. */
-static void verify_advice(struct work_struct *work)
+static u64 advised_block(const struct ddi_post *post)
 {
-	struct ddi_post *post = container_of(work, struct ddi_post, verify_work);
-	struct ddi_target *target = post->posts->target;
+	return ddi_target_data_block(&post->request.old_data);
+}
 
-	if (ddi_target_io_advice_holds(target, ddi_target_data_block(&post->request.old_data),
-				       &post->request.name))
-		atomic64_inc(&target->stats.verified_duplicates);
-	else
-		atomic64_inc(&target->stats.stale_advice);
-	put_posts(post->posts);
+/*
+ * Check posts run[0..count-1], advised blocks first..first+count-1, with
+ * one read into @pages. A run that cannot be read counts as stale, as
+ * advice that cannot be checked must not be trusted.
+ */
+static void verify_run(struct ddi_target *target, struct ddi_post **run, u32 count,
+		       struct page **pages)
+{
+	bool read = !read_blocks(target, advised_block(run[0]), count, pages);
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		if (read && page_has_name(pages[i], &run[i]->request.name))
+			atomic64_inc(&target->stats.verified_duplicates);
+		else
+			atomic64_inc(&target->stats.stale_advice);
+	}
+}
+
+/*
+ * Check a write's advice, on the verify workqueue: the advised blocks of
+ * a copy of earlier data lie one after another, so each run of them, up
+ * to DDI_VERIFY_RUN_BLOCKS, is read at once rather than a block at a time.
+ * The pages are had once for the whole write; if fewer can be had, runs
+ * are cut to what there is.
+ */
+static void verify_posts(struct work_struct *work)
+{
+	struct ddi_write_posts *posts = container_of(work, struct ddi_write_posts, verify_work);
+	u32 want = min_t(u32, atomic_read(&posts->to_verify), DDI_VERIFY_RUN_BLOCKS);
+	struct ddi_post *run[DDI_VERIFY_RUN_BLOCKS];
+	struct page *pages[DDI_VERIFY_RUN_BLOCKS];
+	struct ddi_target *target = posts->target;
+	struct post_cursor cursor;
+	u32 i, n = 0, have;
+
+	for (have = 0; have < want; have++) {
+		pages[have] = alloc_page(GFP_NOIO);
+		if (!pages[have])
+			break;
+	}
+	cursor_start(&cursor, posts);
+	for (i = 0; i < posts->count; i++) {
+		struct ddi_post *post = cursor_next(&cursor);
+
+		if (!post->to_verify)
+			continue;
+		if (n && (n == have || advised_block(post) != advised_block(run[0]) + n)) {
+			verify_run(target, run, n, pages);
+			n = 0;
+		}
+		if (!have) {
+			atomic64_inc(&target->stats.stale_advice);
+			continue;
+		}
+		run[n++] = post;
+	}
+	if (n)
+		verify_run(target, run, n, pages);
+	while (have)
+		__free_page(pages[--have]);
+	finish_posts(posts);
 }
 
 /* Runs on a zone thread: count the answer, never block. */
@@ -295,9 +387,8 @@ static void post_done(struct ddi_request *request)
 	}
 	atomic64_inc(&target->stats.duplicate_advice);
 	if (target->config.verify) {
-		INIT_WORK(&post->verify_work, verify_advice);
-		queue_work(target->verify_wq, &post->verify_work);
-		return;
+		post->to_verify = true;
+		atomic_inc(&post->posts->to_verify);
 	}
 	put_posts(post->posts);
 }
@@ -466,12 +557,14 @@ struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struc
 	posts->bytes = bytes;
 	posts->bio = NULL;
 	atomic_set(&posts->pending, count);
+	atomic_set(&posts->to_verify, 0);
 	cursor_start(&cursor, posts);
 	for (i = 0; i < count; i++) {
 		struct ddi_post *post = cursor_next(&cursor);
 
 		post->posts = posts;
 		post->block = first + i;
+		post->to_verify = false;
 		post->request = (struct ddi_request) {
 			.type = DDI_POST,
 			.callback = post_done,

@@ -20,6 +20,7 @@ struct target_counts {
 	u64 verified;
 	u64 stale;
 	u64 verify_reads;
+	u64 verify_read_bytes;
 	u64 skipped;
 	unsigned long post_bytes;
 	/* Blocks written per block stored if every duplicate were shared. */
@@ -102,6 +103,7 @@ static void gather(struct ddi_target *target, struct target_counts *c)
 	c->verified = atomic64_read(&stats->verified_duplicates);
 	c->stale = atomic64_read(&stats->stale_advice);
 	c->verify_reads = atomic64_read(&stats->verify_reads);
+	c->verify_read_bytes = atomic64_read(&stats->verify_read_bytes);
 	/*
 	 * Pairs with the full barrier of the llist_add() that queues a post
 	 * (ddi_index_launch()) after blocks_indexed was raised for it.
@@ -170,7 +172,7 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	DMEMIT("window_records=%llu\nwindow_gib=%llu\n", c.index.window_records,
 	       (c.index.window_records * DDI_BLOCK_SIZE) >> 30);
 	DMEMIT("verify_reads=%llu\nverify_read_bytes=%llu\n", c.verify_reads,
-	       c.verify_reads * DDI_BLOCK_SIZE);
+	       c.verify_read_bytes);
 	DMEMIT("scan_state=%s\nscan_first=%llu\nscan_end=%llu\nscan_position=%llu\n",
 	       ddi_scan_phase_name(c.scan.phase), c.scan.first, c.scan.end, c.scan.done);
 	DMEMIT("scan_blocks_done=%llu\nscan_blocks_total=%llu\nscan_blocks_posted=%llu\n",

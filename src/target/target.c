@@ -128,7 +128,9 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	target->config.data_dev = target->data->name;
 	target->config.index_dev = target->index_dev->name;
 
-	target->verify_wq = alloc_workqueue("ddi-verify", WQ_MEM_RECLAIM, 0);
+	/* Unbound, so that DDI_VERIFY_ACTIVE bounds the reads of the whole target. */
+	target->verify_wq = alloc_workqueue("ddi-verify", WQ_UNBOUND | WQ_MEM_RECLAIM,
+					    DDI_VERIFY_ACTIVE);
 	if (!target->verify_wq) {
 		ti->error = "cannot allocate the verify workqueue";
 		r = -ENOMEM;

@@ -34,8 +34,9 @@ struct ddi_target_stats {
 	atomic64_t verified_duplicates;
 	/* Advice checked and found out of date: the block has changed since. */
 	atomic64_t stale_advice;
-	/* Reads of advised blocks that verify issued, of 4 KiB each. */
+	/* Reads verify issued, each of a run of adjacent advised blocks. */
 	atomic64_t verify_reads;
+	atomic64_t verify_read_bytes;
 	/*
 	 * Blocks of writes not posted: the posts in flight were at their
 	 * bound, or no memory could be had without waiting.
@@ -114,6 +115,14 @@ struct ddi_scanner;
 #define DDI_HASH_INLINE_BLOCKS 8
 #define DDI_HASH_PIECE_BLOCKS 64
 #define DDI_HASH_PIECES 4
+
+/*
+ * Verify reads runs of up to DDI_VERIFY_RUN_BLOCKS adjacent advised
+ * blocks at once, in at most DDI_VERIFY_ACTIVE work items at a time: at
+ * most 4 MiB of pages per target, besides the posts they check.
+ */
+#define DDI_VERIFY_RUN_BLOCKS 64
+#define DDI_VERIFY_ACTIVE 16
 
 /* Where a 4 KiB block split across a bio's segments is gathered to be hashed. */
 struct ddi_block_buffer {

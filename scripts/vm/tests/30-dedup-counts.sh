@@ -125,6 +125,11 @@ dm=dm-$(dmsetup info -c --noheadings -o minor ddi-counts)
 dd if=/tmp/unique of=$dev bs=1M seek=$((60000 * 4096)) oflag=direct,seek_bytes \
 	conv=notrunc 2>/dev/null || ddi_fail "1 MiB writes"
 ddi_expect ddi-counts 3033 3033 3033 0 "the data set in 1 MiB writes"
+# verify reads each write's advice in runs of up to 64 adjacent blocks:
+# 24 reads of the 1500 blocks (5 writes of 4 runs, then 220 blocks in 4),
+# after the 1533 reads of one block each above.
+ddi_expect_stat ddi-counts verify_reads 1557
+ddi_expect_stat ddi-counts verify_read_bytes $((1533 * 4096 + 1500 * 4096))
 ddi_random /tmp/pad 1
 {
 	dd if=/tmp/pad bs=512 count=7 2>/dev/null
@@ -134,6 +139,8 @@ ddi_random /tmp/pad 1
 dd if=/tmp/shifted of=$dev bs=1M seek=$(((70000 * 8 + 1) * 512)) oflag=direct,seek_bytes \
 	conv=notrunc 2>/dev/null || ddi_fail "unaligned 1 MiB writes"
 ddi_expect ddi-counts 4528 4528 4528 0 "the data set in unaligned 1 MiB writes"
+ddi_expect_stat ddi-counts verify_reads 1581
+ddi_expect_stat ddi-counts verify_read_bytes $(((1533 + 1500 + 1495) * 4096))
 [ "$(ddi_stat ddi-counts blocks_skipped)" = 0 ] || ddi_fail "blocks were skipped"
 ddi_remove_saves_once ddi-counts
 echo "exact duplicate counts on a new index, after remove and create, and in 1 MiB writes"
