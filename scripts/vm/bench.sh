@@ -25,12 +25,16 @@ make_dev() {
 }
 
 # Writes through the device: each job its own 256 MiB of the data disk,
-# written for $seconds after 2 s of warm-up. fio's buffers are the same
+# written for $seconds after 2 s of warm-up; with psync (one write at a
+# time per job) or libaio (32 in flight). fio's buffers are the same
 # from run to run (its random seed is fixed); they are all distinct blocks.
 run_fio() {
-	target=$1 rw=$2 jobs=$3
+	target=$1 rw=$2 jobs=$3 engine=${4:-psync}
+	depth=1
+	[ "$engine" = psync ] || depth=32
 	make_dev "$target"
-	fio --name=bench --filename=$dev --ioengine=psync --direct=1 --rw="$rw" --bs=4k \
+	fio --name=bench --filename=$dev --ioengine="$engine" --iodepth=$depth --direct=1 \
+		--rw="$rw" --bs=4k \
 		--numjobs="$jobs" --size=256M --offset_increment=256M --time_based \
 		--runtime="$seconds" --ramp_time=2 --group_reporting --output-format=terse \
 		>/tmp/fio.out 2>/tmp/fio.err || ddi_fail "fio: $(cat /tmp/fio.err)"
@@ -43,7 +47,7 @@ run_fio() {
 		extra=" indexed=$indexed advice=$advice"
 	fi
 	dmsetup remove ddi-bench || ddi_fail "remove"
-	echo "DDI-BENCH fio target=$target rw=$rw jobs=$jobs iops=$iops bw_kib=$bw$extra"
+	echo "DDI-BENCH fio target=$target rw=$rw jobs=$jobs engine=$engine iops=$iops bw_kib=$bw$extra"
 }
 
 ddi_blank_index "$DDI_INDEX"
@@ -53,6 +57,48 @@ for rw in write randwrite; do
 		run_fio dedup-index $rw $jobs
 	done
 done
+# 4 KiB writes 32 at a time from one job.
+run_fio linear write 1 libaio
+run_fio dedup-index write 1 libaio
+
+# Large writes one at a time, as dd of files does: 256 MiB of random data
+# from RAM in 1 MiB direct writes, new to the index, then the same again
+# elsewhere, all duplicates; through dm-linear, dedup-index, and
+# dedup-index with verify, each on a blank index.
+dd if=/dev/urandom of=/tmp/big bs=1M count=256 iflag=fullblock 2>/dev/null ||
+	ddi_fail "make the large data set"
+# elapsed SINCE: seconds since the /proc/uptime reading SINCE.
+elapsed() {
+	echo "$(cut -d' ' -f1 /proc/uptime) $1" | awk '{ printf "%.2f", $1 - $2 }'
+}
+run_dd() {
+	name=$1 target=$2 options=$3
+	if [ "$target" = linear ]; then
+		dmsetup create ddi-bench --table "0 $size linear $DDI_DATA 0"
+	else
+		ddi_blank_index "$DDI_INDEX"
+		dmsetup create ddi-bench --table "0 $size dedup-index $DDI_DATA $DDI_INDEX $options"
+	fi || ddi_fail "create a $name device"
+	for data in new duplicate; do
+		seek=0
+		[ $data = new ] || seek=512
+		start=$(cut -d' ' -f1 /proc/uptime)
+		dd if=/tmp/big of=$dev bs=1M seek=$seek oflag=direct conv=notrunc 2>/dev/null ||
+			ddi_fail "dd to the $name device"
+		took=$(elapsed "$start")
+		extra=
+		if [ "$target" = dedup-index ]; then
+			ddi_counters ddi-bench
+			extra=" indexed=$indexed advice=$advice verified=$verified"
+		fi
+		echo "DDI-BENCH dd target=$name data=$data mib=256 seconds=$took$extra"
+	done
+	dmsetup remove ddi-bench || ddi_fail "remove"
+}
+run_dd linear linear ""
+run_dd dedup-index dedup-index ""
+run_dd dedup-index-verify dedup-index "1 verify"
+rm -f /tmp/big
 
 # A known data set: 64 MiB of random blocks at 1 GiB, then the same
 # copied through the device to 1.5 GiB: 16384 duplicates.
