@@ -80,8 +80,7 @@ static struct fixture *make_fixture(struct kunit *test, bool ordered)
 	KUNIT_ASSERT_NOT_NULL(test, target);
 	f->target = target;
 	init_completion(&f->gate);
-	init_waitqueue_head(&target->posts_wait);
-	mutex_init(&target->posts_wait_mutex);
+	ddi_target_io_init(target);
 	target->posts_limit = SZ_16M;
 	target->gather = alloc_percpu(struct ddi_block_buffer);
 	KUNIT_ASSERT_NOT_NULL(test, target->gather);
@@ -139,6 +138,8 @@ static void open_gate(struct fixture *f)
  */
 struct test_write {
 	struct bio bio;
+	/* What the target keeps in the bio's per-bio data. */
+	struct ddi_write_hashing hashing;
 	struct bio_vec vecs[MAX_SEGMENTS];
 	struct page *pages[MAX_PAGES];
 	unsigned int page_count;
@@ -287,7 +288,7 @@ static void write_hashed_first(struct kunit *test, struct fixture *f, struct tes
 {
 	struct ddi_write_posts *posts;
 
-	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	flush_workqueue(f->target->hash_wq);
 	KUNIT_EXPECT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
@@ -345,7 +346,7 @@ static void io_hashes_small_write_in_map(struct kunit *test)
 	/* With the workqueue held, a write of a few blocks needs it not. */
 	close_gate(f);
 	w = make_write(test, f, &rnd, 8 * 7, DDI_HASH_INLINE_BLOCKS * DDI_BLOCK_SIZE, 1536);
-	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	KUNIT_EXPECT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
 	KUNIT_EXPECT_EQ(test, (u32)DDI_HASH_INLINE_BLOCKS, blocks_known(test, f, w));
@@ -374,7 +375,7 @@ static void io_map_never_sleeps(struct kunit *test)
 		u64 first;
 
 		preempt_disable();
-		posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+		posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 		preempt_enable();
 		KUNIT_ASSERT_NOT_NULL(test, posts);
 		flush_workqueue(f->target->hash_wq);
@@ -394,7 +395,7 @@ static void io_holds_write_until_hashed(struct kunit *test)
 	close_gate(f);
 	w = make_write(test, f, &rnd, 8 * 500, (DDI_HASH_INLINE_BLOCKS + 1) * DDI_BLOCK_SIZE,
 		       PAGE_SIZE);
-	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	/* The write is done before its hashing: end_io must hold it. */
 	KUNIT_EXPECT_FALSE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
@@ -419,7 +420,7 @@ static void io_failed_write_posts_nothing(struct kunit *test)
 	/* Failing while hashed: the hashing ends it, posting nothing. */
 	close_gate(f);
 	held = make_write(test, f, &rnd, 8 * 1000, SZ_256K, PAGE_SIZE);
-	posts = ddi_target_io_map_write(f->target, &f->ti, &held->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &held->bio, &held->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&f->target->posts_bytes), 0L);
 	KUNIT_EXPECT_FALSE(test, ddi_target_io_end_write(posts, BLK_STS_IOERR));
@@ -427,7 +428,7 @@ static void io_failed_write_posts_nothing(struct kunit *test)
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&held->ended, 10 * HZ), 0UL);
 	/* Failing once hashed: end_io frees its posts itself. */
 	hashed = make_write(test, f, &rnd, 8 * 1200, SZ_256K, PAGE_SIZE);
-	posts = ddi_target_io_map_write(f->target, &f->ti, &hashed->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &hashed->bio, &hashed->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	flush_workqueue(f->target->hash_wq);
 	KUNIT_EXPECT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_IOERR));
@@ -454,7 +455,7 @@ static void write_through(struct kunit *test, struct fixture *f, struct test_wri
 	w->bio.bi_iter.bi_sector = w->sector;
 	w->bio.bi_iter.bi_size = w->bytes;
 	w->bio.bi_end_io = test_write_ended;
-	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, posts);
 	flush_workqueue(f->target->hash_wq);
 	KUNIT_ASSERT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
@@ -562,7 +563,7 @@ static int writer_thread(void *arg)
 			wr->no_memory++;
 			continue;
 		}
-		posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio);
+		posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
 		wr->blocks += whole_blocks(w, &first);
 		udelay(prandom_u32_state(&rnd) % 2000);
 		ended = !posts || ddi_target_io_end_write(posts, BLK_STS_OK);

@@ -49,6 +49,8 @@ struct bench {
 	/* One bio per write, with its vecs after all the bios. */
 	struct bio *bios;
 	struct bio_vec *vecs;
+	/* The per-bio data of each write. */
+	struct ddi_write_hashing *hashing;
 	atomic_t held;
 	wait_queue_head_t held_wait;
 };
@@ -72,6 +74,7 @@ static void free_bench(void *arg)
 			__free_page(b->pages[i]);
 	vfree(b->bios);
 	vfree(b->vecs);
+	vfree(b->hashing);
 	vfree(b);
 }
 
@@ -108,11 +111,12 @@ static struct bench *bench_setup(struct kunit *test)
 	}
 	b->bios = vcalloc(BLOCKS, sizeof(*b->bios));
 	b->vecs = vcalloc(BLOCKS, sizeof(*b->vecs));
+	b->hashing = vcalloc(BLOCKS, sizeof(*b->hashing));
+	KUNIT_ASSERT_NOT_NULL(test, b->hashing);
 	KUNIT_ASSERT_NOT_NULL(test, b->bios);
 	KUNIT_ASSERT_NOT_NULL(test, b->vecs);
 	init_waitqueue_head(&b->held_wait);
-	init_waitqueue_head(&b->target.posts_wait);
-	mutex_init(&b->target.posts_wait_mutex);
+	ddi_target_io_init(&b->target);
 	b->target.posts_limit = SZ_64M;
 	b->target.gather = alloc_percpu(struct ddi_block_buffer);
 	KUNIT_ASSERT_NOT_NULL(test, b->target.gather);
@@ -152,7 +156,7 @@ static u64 write_all(struct bench *b, u32 per, u64 first)
 		bio->bi_iter.bi_sector = (first + w * per) * DDI_BLOCK_SECTORS;
 		bio->bi_end_io = bench_write_ended;
 		bio->bi_private = b;
-		posts = ddi_target_io_map_write(&b->target, &b->ti, bio);
+		posts = ddi_target_io_map_write(&b->target, &b->ti, bio, &b->hashing[w]);
 		/* The device is done at once: only the target's work is timed. */
 		atomic_inc(&b->held);
 		if (!posts || ddi_target_io_end_write(posts, BLK_STS_OK))

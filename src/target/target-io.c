@@ -53,32 +53,15 @@ struct ddi_post_chunk {
 	struct ddi_post post[] __counted_by(count);
 };
 
-/* The blocks posts first..first+count-1 of a write, hashed by one work item. */
-struct ddi_hash_piece {
-	struct work_struct work;
-	struct ddi_write_posts *posts;
-	u32 first;
-	u32 count;
-};
-
 /* The posts of one write bio, freed when the last is answered. */
 struct ddi_write_posts {
 	struct ddi_target *target;
-	/*
-	 * While hashed on the workqueue: the bio, where its first whole
-	 * block starts, and the parts still to end, one for the write and
-	 * one per piece. The last part posts; if that is a piece, it ends
-	 * the bio too. status: the write's, set before the write's part
-	 * is dropped.
-	 */
-	struct bio *bio;
-	struct bvec_iter iter;
-	atomic_t parts;
-	blk_status_t status;
-	struct ddi_hash_piece piece[DDI_HASH_PIECES];
+	/* The bio's hashing on the workqueue, or NULL if hashed in map. */
+	struct ddi_write_hashing *hashing;
 	/* Posts with advice to verify, checked once all are answered. */
 	atomic_t to_verify;
-	struct work_struct verify_work;
+	/* In the target's verify_list while waiting for a verify worker. */
+	struct list_head verify_entry;
 	/* The posts after post[], in order. */
 	struct ddi_post_chunk *more;
 	/* What this write charged to the target's posts_bytes. */
@@ -232,23 +215,30 @@ static void finish_posts(struct ddi_write_posts *posts)
 		wake_up_all(&target->posts_wait);
 }
 
-static void verify_posts(struct work_struct *work);
-
 /*
  * One post answered. The last one, if advice came that verify must check,
- * hands the write to the verify workqueue; atomic_dec_and_test() orders
- * every answer's marks before it.
+ * hands the write to the verify workers: it joins the target's list and
+ * the next worker in turn is queued (if it is running, it runs again, so
+ * the write is not missed). atomic_dec_and_test() orders every answer's
+ * marks before this.
  */
 static void put_posts(struct ddi_write_posts *posts)
 {
+	struct ddi_target *target = posts->target;
+	unsigned long flags;
+	unsigned int next;
+
 	if (!atomic_dec_and_test(&posts->pending))
 		return;
-	if (atomic_read(&posts->to_verify)) {
-		INIT_WORK(&posts->verify_work, verify_posts);
-		queue_work(posts->target->verify_wq, &posts->verify_work);
+	if (!atomic_read(&posts->to_verify)) {
+		finish_posts(posts);
 		return;
 	}
-	finish_posts(posts);
+	spin_lock_irqsave(&target->verify_lock, flags);
+	list_add_tail(&posts->verify_entry, &target->verify_list);
+	spin_unlock_irqrestore(&target->verify_lock, flags);
+	next = (unsigned int)atomic_inc_return(&target->verify_next) % DDI_VERIFY_ACTIVE;
+	queue_work(target->verify_wq, &target->verify_workers[next].work);
 }
 
 /*
@@ -329,15 +319,14 @@ static void verify_run(struct ddi_target *target, struct ddi_post **run, u32 cou
 }
 
 /*
- * Check a write's advice, on the verify workqueue: the advised blocks of
- * a copy of earlier data lie one after another, so each run of them, up
- * to DDI_VERIFY_RUN_BLOCKS, is read at once rather than a block at a time.
+ * Check a write's advice, on a verify worker: the advised blocks of a
+ * copy of earlier data lie one after another, so each run of them, up to
+ * DDI_VERIFY_RUN_BLOCKS, is read at once rather than a block at a time.
  * The pages are had once for the whole write; if fewer can be had, runs
  * are cut to what there is.
  */
-static void verify_posts(struct work_struct *work)
+static void verify_posts(struct ddi_write_posts *posts)
 {
-	struct ddi_write_posts *posts = container_of(work, struct ddi_write_posts, verify_work);
 	u32 want = min_t(u32, atomic_read(&posts->to_verify), DDI_VERIFY_RUN_BLOCKS);
 	struct ddi_post *run[DDI_VERIFY_RUN_BLOCKS];
 	struct page *pages[DDI_VERIFY_RUN_BLOCKS];
@@ -371,6 +360,44 @@ static void verify_posts(struct work_struct *work)
 	while (have)
 		__free_page(pages[--have]);
 	finish_posts(posts);
+}
+
+/* A verify worker: check the writes waiting until there are none. */
+static void verify_worker(struct work_struct *work)
+{
+	struct ddi_target *target = container_of(work, struct ddi_verify_worker, work)->target;
+	struct ddi_write_posts *posts;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&target->verify_lock, flags);
+		posts = list_first_entry_or_null(&target->verify_list, struct ddi_write_posts,
+						 verify_entry);
+		if (posts)
+			list_del(&posts->verify_entry);
+		spin_unlock_irqrestore(&target->verify_lock, flags);
+		if (!posts)
+			return;
+		verify_posts(posts);
+	}
+}
+
+/**
+ * ddi_target_io_init() - Set up what the write path keeps in a new target.
+ * @target: the target, zeroed; its verify_wq is queued on later.
+ */
+void ddi_target_io_init(struct ddi_target *target)
+{
+	unsigned int i;
+
+	init_waitqueue_head(&target->posts_wait);
+	mutex_init(&target->posts_wait_mutex);
+	spin_lock_init(&target->verify_lock);
+	INIT_LIST_HEAD(&target->verify_list);
+	for (i = 0; i < DDI_VERIFY_ACTIVE; i++) {
+		target->verify_workers[i].target = target;
+		INIT_WORK(&target->verify_workers[i].work, verify_worker);
+	}
 }
 
 /* Runs on a zone thread: count the answer, never block. */
@@ -457,11 +484,11 @@ static void launch_posts(struct ddi_write_posts *posts, bool succeeded);
  * part did before its decrement (the names it hashed; end_io's status and
  * its clearing of the bio's context) before whatever the last part does.
  */
-static bool end_part(struct ddi_write_posts *posts)
+static bool end_part(struct ddi_write_hashing *hashing)
 {
-	if (!atomic_dec_and_test(&posts->parts))
+	if (!atomic_dec_and_test(&hashing->parts))
 		return false;
-	launch_posts(posts, posts->status == BLK_STS_OK);
+	launch_posts(hashing->posts, hashing->status == BLK_STS_OK);
 	return true;
 }
 
@@ -469,17 +496,19 @@ static bool end_part(struct ddi_write_posts *posts)
 static void hash_piece(struct work_struct *work)
 {
 	struct ddi_hash_piece *piece = container_of(work, struct ddi_hash_piece, work);
-	struct ddi_write_posts *posts = piece->posts;
-	struct bio *bio = posts->bio;
-	struct bvec_iter iter = posts->iter;
+	struct ddi_write_hashing *hashing = piece->hashing;
+	struct ddi_write_posts *posts = hashing->posts;
+	struct bio *bio = hashing->bio;
+	struct bvec_iter iter = hashing->iter;
 
 	bio_advance_iter(bio, &iter, piece->first * DDI_BLOCK_SIZE);
 	hash_blocks(posts->target, bio, iter, posts, piece->first, piece->count);
 	/*
 	 * The write ended first and end_io left the bio to us: end it again,
 	 * and end_io, finding nothing left of the write, lets it complete.
+	 * @hashing is the bio's: gone once it has completed.
 	 */
-	if (end_part(posts))
+	if (end_part(hashing))
 		bio_endio(bio);
 }
 
@@ -491,20 +520,22 @@ static u32 piece_count(u32 count)
 
 /* Hand a write's blocks to the hash workqueue, in pieces of about equal size. */
 static void queue_pieces(struct ddi_target *target, struct bio *bio, struct bvec_iter iter,
-			 struct ddi_write_posts *posts)
+			 struct ddi_write_posts *posts, struct ddi_write_hashing *hashing)
 {
 	u32 i, pieces = piece_count(posts->count);
 	u32 each = DIV_ROUND_UP(posts->count, pieces);
 
-	posts->bio = bio;
-	posts->iter = iter;
-	posts->status = BLK_STS_OK;
+	posts->hashing = hashing;
+	hashing->posts = posts;
+	hashing->bio = bio;
+	hashing->iter = iter;
+	hashing->status = BLK_STS_OK;
 	/* A piece may end before the next is queued: the write's part keeps @posts. */
-	atomic_set(&posts->parts, pieces + 1);
+	atomic_set(&hashing->parts, pieces + 1);
 	for (i = 0; i < pieces; i++) {
-		struct ddi_hash_piece *piece = &posts->piece[i];
+		struct ddi_hash_piece *piece = &hashing->piece[i];
 
-		piece->posts = posts;
+		piece->hashing = hashing;
 		piece->first = i * each;
 		piece->count = min(each, posts->count - piece->first);
 		INIT_WORK(&piece->work, hash_piece);
@@ -517,6 +548,8 @@ static void queue_pieces(struct ddi_target *target, struct bio *bio, struct bvec
  * @target: the target.
  * @ti: its dm target.
  * @bio: a write with data, not yet remapped.
+ * @hashing: the bio's per-bio state for hashing on the workqueue; it must
+ *	last until the bio completes.
  *
  * Never waits. A write of up to DDI_HASH_INLINE_BLOCKS blocks is hashed
  * here; a larger one is hashed on the hash workqueue while it is written,
@@ -529,7 +562,7 @@ static void queue_pieces(struct ddi_target *target, struct bio *bio, struct bvec
  * has no whole block or is not posted.
  */
 struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struct dm_target *ti,
-						struct bio *bio)
+						struct bio *bio, struct ddi_write_hashing *hashing)
 {
 	sector_t start = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	sector_t end = start + bio_sectors(bio);
@@ -555,7 +588,7 @@ struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struc
 		goto uncharge;
 	posts->target = target;
 	posts->bytes = bytes;
-	posts->bio = NULL;
+	posts->hashing = NULL;
 	atomic_set(&posts->pending, count);
 	atomic_set(&posts->to_verify, 0);
 	cursor_start(&cursor, posts);
@@ -576,7 +609,7 @@ struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struc
 	if (count <= DDI_HASH_INLINE_BLOCKS)
 		hash_blocks(target, bio, iter, posts, 0, count);
 	else
-		queue_pieces(target, bio, iter, posts);
+		queue_pieces(target, bio, iter, posts, hashing);
 	return posts;
 
 uncharge:
@@ -625,12 +658,14 @@ static void launch_posts(struct ddi_write_posts *posts, bool succeeded)
  */
 bool ddi_target_io_end_write(struct ddi_write_posts *posts, blk_status_t status)
 {
-	if (!posts->bio) {
+	struct ddi_write_hashing *hashing = posts->hashing;
+
+	if (!hashing) {
 		launch_posts(posts, status == BLK_STS_OK);
 		return true;
 	}
-	posts->status = status;
-	return end_part(posts);
+	hashing->status = status;
+	return end_part(hashing);
 }
 
 /**

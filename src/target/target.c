@@ -97,8 +97,7 @@ static int ddi_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the target";
 		return -ENOMEM;
 	}
-	init_waitqueue_head(&target->posts_wait);
-	mutex_init(&target->posts_wait_mutex);
+	ddi_target_io_init(target);
 	target->posts_limit = (unsigned long)config.post_memory_kib * SZ_1K;
 	target->gather = alloc_percpu(struct ddi_block_buffer);
 	if (!target->gather) {
@@ -179,7 +178,7 @@ static int ddi_map(struct dm_target *ti, struct bio *bio)
 
 	context->posts = NULL;
 	if (bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio))
-		context->posts = ddi_target_io_map_write(target, ti, bio);
+		context->posts = ddi_target_io_map_write(target, ti, bio, &context->hashing);
 
 	bio_set_dev(bio, target->data->bdev);
 	/* An empty flush has no position to move. */

@@ -105,6 +105,12 @@ struct ddi_scan_window {
 
 struct ddi_scanner;
 
+/* One of the target's verify workers (target-io.c). */
+struct ddi_verify_worker {
+	struct work_struct work;
+	struct ddi_target *target;
+};
+
 /*
  * Writes of more whole blocks than DDI_HASH_INLINE_BLOCKS are hashed on
  * the hash workqueue while the device writes them (target-io.c), in up to
@@ -145,6 +151,15 @@ struct ddi_target {
 	struct workqueue_struct *verify_wq;
 	/* Hashes large writes while the device writes them; unbound. */
 	struct workqueue_struct *hash_wq;
+	/*
+	 * Writes whose advice is to be checked, under verify_lock (taken
+	 * with interrupts off), and the workers on verify_wq that check
+	 * them, queued in turn after verify_next.
+	 */
+	spinlock_t verify_lock;
+	struct list_head verify_list;
+	struct ddi_verify_worker verify_workers[DDI_VERIFY_ACTIVE];
+	atomic_t verify_next;
 	wait_queue_head_t posts_wait;
 	/* Which of posts_in_flight new posts count in; 0 or 1. */
 	unsigned int posts_epoch;
@@ -187,9 +202,34 @@ struct ddi_target {
 	bool windows_open;
 };
 
+/* The blocks posts first..first+count-1 of a write, hashed by one work item. */
+struct ddi_hash_piece {
+	struct work_struct work;
+	struct ddi_write_hashing *hashing;
+	u32 first;
+	u32 count;
+};
+
+/*
+ * A write being hashed on the workqueue (target-io.c): its posts, the
+ * bio, where its first whole block starts, and the parts still to end,
+ * one for the write and one per piece. The last part posts; if that is a
+ * piece, it ends the bio too. status: the write's, set before the write's
+ * part is dropped. Per-bio data, so that map() allocates none of it.
+ */
+struct ddi_write_hashing {
+	struct ddi_write_posts *posts;
+	struct bio *bio;
+	struct bvec_iter iter;
+	atomic_t parts;
+	blk_status_t status;
+	struct ddi_hash_piece piece[DDI_HASH_PIECES];
+};
+
 /* Per-bio state of a write whose blocks will be posted once it succeeds. */
 struct ddi_bio_context {
 	struct ddi_write_posts *posts;
+	struct ddi_write_hashing hashing;
 	/* The write epoch it counts in (ddi_target_scan_map()), or -1. */
 	int write_epoch;
 };
@@ -219,8 +259,9 @@ void ddi_target_registry_put(struct ddi_shared_index *shared);
 
 /* target-io.c */
 struct ddi_write_posts *ddi_target_io_map_write(struct ddi_target *target, struct dm_target *ti,
-						struct bio *bio);
+						struct bio *bio, struct ddi_write_hashing *hashing);
 bool ddi_target_io_end_write(struct ddi_write_posts *posts, blk_status_t status);
+void ddi_target_io_init(struct ddi_target *target);
 void ddi_target_io_wait_for_posts(struct ddi_target *target);
 int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *name, bool *found,
 			     u64 *block);
