@@ -36,14 +36,6 @@ enum {
 	WRITES_EACH = 24,
 };
 
-static const struct ddi_index_config config = {
-	.record_pages_per_chapter = 4,
-	.chapters_per_volume = 16,
-	.zone_count = 2,
-	.reader_count = 2,
-	.cache_chapters = 2,
-};
-
 struct fixture {
 	struct ddi_target *target;
 	struct dm_target ti;
@@ -53,16 +45,22 @@ struct fixture {
 	struct completion gate;
 };
 
+/* Undoes as much of make_fixture() as was done. */
 static void free_fixture(void *arg)
 {
 	struct fixture *f = arg;
+	struct ddi_target *target = f->target;
 
 	complete_all(&f->gate);
-	destroy_workqueue(f->target->hash_wq);
-	ddi_target_io_wait_for_posts(f->target);
-	destroy_workqueue(f->target->verify_wq);
-	free_percpu(f->target->gather);
-	ddi_target_registry_put(f->target->shared);
+	if (target->hash_wq)
+		destroy_workqueue(target->hash_wq);
+	if (target->shared) {
+		ddi_target_io_wait_for_posts(target);
+		ddi_target_registry_put(target->shared);
+	}
+	if (target->verify_wq)
+		destroy_workqueue(target->verify_wq);
+	free_percpu(target->gather);
 }
 
 /* @ordered: a hash workqueue that runs one piece at a time, which a gate can hold. */
@@ -80,6 +78,7 @@ static struct fixture *make_fixture(struct kunit *test, bool ordered)
 	KUNIT_ASSERT_NOT_NULL(test, target);
 	f->target = target;
 	init_completion(&f->gate);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_fixture, f));
 	ddi_target_io_init(target);
 	target->posts_limit = SZ_16M;
 	target->gather = alloc_percpu(struct ddi_block_buffer);
@@ -88,28 +87,18 @@ static struct fixture *make_fixture(struct kunit *test, bool ordered)
 		target->hash_wq = alloc_ordered_workqueue("ddi-test-hash", WQ_MEM_RECLAIM);
 	else
 		target->hash_wq = alloc_workqueue("ddi-test-hash", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	KUNIT_ASSERT_NOT_NULL(test, target->hash_wq);
 	target->verify_wq = alloc_workqueue("ddi-test-verify", WQ_UNBOUND | WQ_MEM_RECLAIM,
 					    DDI_VERIFY_ACTIVE);
-	if (!target->hash_wq || !target->verify_wq) {
-		if (target->hash_wq)
-			destroy_workqueue(target->hash_wq);
-		if (target->verify_wq)
-			destroy_workqueue(target->verify_wq);
-		free_percpu(target->gather);
-		KUNIT_FAIL_AND_ABORT(test, "cannot allocate the workqueues");
-	}
+	KUNIT_ASSERT_NOT_NULL(test, target->verify_wq);
 	f->data.bdev = data->bdev;
 	strscpy(f->data.name, "ram2", sizeof(f->data.name));
 	target->data = &f->data;
-	if (ddi_target_registry_get(index->bdev, data->bdev, &config, &target->shared,
-				    &storage, &error)) {
-		destroy_workqueue(target->hash_wq);
-		destroy_workqueue(target->verify_wq);
-		free_percpu(target->gather);
-		KUNIT_FAIL_AND_ABORT(test, "cannot open the index: %s", error);
-	}
+	KUNIT_ASSERT_EQ_MSG(test, 0, ddi_target_registry_get(index->bdev, data->bdev,
+							     &ddi_test_target_config,
+							     &target->shared, &storage, &error),
+			    "cannot open the index: %s", error);
 	target->index = ddi_target_registry_index(target->shared);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_fixture, f));
 	return f;
 }
 
@@ -180,6 +169,16 @@ static void free_write_action(void *arg)
 	free_write(w);
 }
 
+/* Make the write's bio as map first sees it: the device moves its iterator. */
+static void reset_bio(struct test_write *w, unsigned short segments)
+{
+	bio_init(&w->bio, NULL, w->vecs, segments, REQ_OP_WRITE);
+	w->bio.bi_vcnt = segments;
+	w->bio.bi_iter.bi_sector = w->sector;
+	w->bio.bi_iter.bi_size = w->bytes;
+	w->bio.bi_end_io = test_write_ended;
+}
+
 /*
  * Build a write of random data from @rnd, or of @data if @rnd is NULL;
  * NULL if memory is short. The caller frees it.
@@ -228,11 +227,7 @@ static struct test_write *new_write(struct rnd_state *rnd, const u8 *data, u64 s
 		page_used += take;
 		done += take;
 	}
-	bio_init(&w->bio, NULL, w->vecs, segments, REQ_OP_WRITE);
-	w->bio.bi_vcnt = segments;
-	w->bio.bi_iter.bi_sector = sector;
-	w->bio.bi_iter.bi_size = bytes;
-	w->bio.bi_end_io = test_write_ended;
+	reset_bio(w, segments);
 	return w;
 
 fail:
@@ -240,15 +235,20 @@ fail:
 	return NULL;
 }
 
-static struct test_write *make_write(struct kunit *test, struct fixture *f,
-				     struct rnd_state *rnd, u64 sector, u32 bytes, u32 segment)
+/* A write from new_write(), freed when the case ends. */
+static struct test_write *keep_write(struct kunit *test, struct fixture *f,
+				     struct test_write *w)
 {
-	struct test_write *w = new_write(rnd, NULL, sector, bytes, segment);
-
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	w->fixture = f;
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_write_action, w));
 	return w;
+}
+
+static struct test_write *make_write(struct kunit *test, struct fixture *f,
+				     struct rnd_state *rnd, u64 sector, u32 bytes, u32 segment)
+{
+	return keep_write(test, f, new_write(rnd, NULL, sector, bytes, segment));
 }
 
 /* The whole blocks of a write: its first and how many. */
@@ -444,34 +444,18 @@ static void io_failed_write_posts_nothing(struct kunit *test)
 /* Put the write's data on the data disk, then map and end it there. */
 static void write_through(struct kunit *test, struct fixture *f, struct test_write *w)
 {
-	unsigned short segments = w->bio.bi_vcnt;
-	struct ddi_write_posts *posts;
-
 	bio_set_dev(&w->bio, f->data.bdev);
 	KUNIT_ASSERT_EQ(test, 0, submit_bio_wait(&w->bio));
-	/* As it was mapped: the submission moved its iterator. */
-	bio_init(&w->bio, NULL, w->vecs, segments, REQ_OP_WRITE);
-	w->bio.bi_vcnt = segments;
-	w->bio.bi_iter.bi_sector = w->sector;
-	w->bio.bi_iter.bi_size = w->bytes;
-	w->bio.bi_end_io = test_write_ended;
-	posts = ddi_target_io_map_write(f->target, &f->ti, &w->bio, &w->hashing);
-	KUNIT_ASSERT_NOT_NULL(test, posts);
-	flush_workqueue(f->target->hash_wq);
-	KUNIT_ASSERT_TRUE(test, ddi_target_io_end_write(posts, BLK_STS_OK));
+	reset_bio(w, w->bio.bi_vcnt);
+	write_hashed_first(test, f, w);
 	ddi_target_io_wait_for_posts(f->target);
 }
 
 static struct test_write *copy_write(struct kunit *test, struct fixture *f, const u8 *data,
 				     u64 block, u32 blocks)
 {
-	struct test_write *w = new_write(NULL, data, block * DDI_BLOCK_SECTORS,
-					 blocks * DDI_BLOCK_SIZE, PAGE_SIZE);
-
-	KUNIT_ASSERT_NOT_NULL(test, w);
-	w->fixture = f;
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_write_action, w));
-	return w;
+	return keep_write(test, f, new_write(NULL, data, block * DDI_BLOCK_SECTORS,
+					     blocks * DDI_BLOCK_SIZE, PAGE_SIZE));
 }
 
 static void io_verify_reads_runs_of_advice(struct kunit *test)

@@ -30,14 +30,6 @@ enum {
 	WRITERS = 2,
 };
 
-static const struct ddi_index_config config = {
-	.record_pages_per_chapter = 4,
-	.chapters_per_volume = 16,
-	.zone_count = 2,
-	.reader_count = 2,
-	.cache_chapters = 2,
-};
-
 struct fixture {
 	struct ddi_target *target;
 	struct ddi_test_disk *index;
@@ -69,7 +61,8 @@ static struct fixture *make_fixture(struct kunit *test)
 	f->data.bdev = data->bdev;
 	strscpy(f->data.name, "ram2", sizeof(f->data.name));
 	target->data = &f->data;
-	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(index->bdev, data->bdev, &config,
+	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(index->bdev, data->bdev,
+							 &ddi_test_target_config,
 							 &target->shared, &storage, &error));
 	target->index = ddi_target_registry_index(target->shared);
 	ddi_target_scan_init(target, DATA_BLOCKS);
@@ -243,7 +236,8 @@ static void scan_of_a_shared_index_runs_once(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, second);
 	second->data = f->target->data;
-	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(f->index->bdev, f->data.bdev, &config,
+	KUNIT_ASSERT_EQ(test, 0, ddi_target_registry_get(f->index->bdev, f->data.bdev,
+							 &ddi_test_target_config,
 							 &second->shared, &storage, &error));
 	KUNIT_ASSERT_PTR_EQ(test, f->target->shared, second->shared);
 	second->index = ddi_target_registry_index(second->shared);

@@ -127,6 +127,14 @@ MODULE_PARM_DESC(test_seed, "KUnit suites: seed of their random data (0: a new o
  */
 const struct ddi_client_state ddi_test_no_client;
 
+const struct ddi_index_config ddi_test_target_config = {
+	.record_pages_per_chapter = 4,
+	.chapters_per_volume = 16,
+	.zone_count = 2,
+	.reader_count = 2,
+	.cache_chapters = 2,
+};
+
 u64 ddi_test_base_seed(void)
 {
 	return test_seed ? test_seed : get_random_u64();

@@ -28,6 +28,8 @@ void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u6
 
 /* The client state of a save made without a save hook. */
 extern const struct ddi_client_state ddi_test_no_client;
+/* A small index for the target's suites: 16 chapters of 4 record pages, 2 zones. */
+extern const struct ddi_index_config ddi_test_target_config;
 
 u64 ddi_test_base_seed(void);
 void ddi_test_seed(struct kunit *test, struct rnd_state *rnd);
