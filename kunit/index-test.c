@@ -1424,7 +1424,7 @@ static u64 stop_sampling(unsigned long start)
 }
 
 enum {
-	BIG_DISK_BYTES = 56 << 20,
+	BIG_DISK_BYTES = 64 << 20,
 	/*
 	 * What a save or load may take besides the index: the stream's 512 KiB
 	 * window, and slack for pages freed to the per-CPU lists, which the
@@ -1478,7 +1478,7 @@ static void index_saves_large_state_in_bounded_memory(struct kunit *test)
 	f->disk = ddi_test_disk_open(test, TEST_DISK, BIG_DISK_BYTES);
 	f->config = (struct ddi_index_config) {
 		.record_pages_per_chapter = 64,
-		.chapters_per_volume = 128,
+		.chapters_per_volume = 160,
 		.zone_count = 2,
 		.reader_count = 2,
 		.cache_chapters = 2,

@@ -221,9 +221,18 @@ static void vi_window_expires_and_reuses(struct kunit *test)
 	ddi_volume_index_set_window(f->vi, 0, 1, 2);
 	for (i = old + young; i < total; i++)
 		KUNIT_ASSERT_EQ(test, 0, vi_put_new(f->vi, &names[i], 2));
-	for (i = 0; i < old; i++)
-		found += ddi_volume_index_lookup(f->vi, &names[i], &vcn);
-	KUNIT_EXPECT_EQ(test, found, 0U);
+	/*
+	 * No expired name comes back with its chapter; one may meet a live
+	 * entry with the same tag (about 1 lookup in 2000), a hint to chapter 1
+	 * or 2 that the chapter would deny.
+	 */
+	for (i = 0; i < old; i++) {
+		if (!ddi_volume_index_lookup(f->vi, &names[i], &vcn))
+			continue;
+		KUNIT_EXPECT_GE(test, vcn, 1ULL);
+		found++;
+	}
+	KUNIT_EXPECT_LE(test, found, 3U);
 	for (i = old; i < total; i++)
 		vi_expect_at(test, f->vi, &names[i], i < old + young ? 1 : 2);
 	ddi_volume_index_get_stats(f->vi, &stats);
@@ -331,7 +340,7 @@ static void vi_fill_to_capacity(struct kunit *test)
 	 * hits with a chance below 32 / (2^tag_bits - 1). Allow three times
 	 * the mean that gives, plus a few for the luck of the draw.
 	 */
-	tag_bits = 32 - (order_base_2(f->geo.chapters_per_volume) + 1);
+	tag_bits = DDI_VI_TAG_BITS;
 	bound = div_u64((u64)absent_count * 32, (1U << tag_bits) - 1);
 	ddi_volume_index_get_stats(f->vi, &stats);
 	kunit_info(test,
@@ -523,7 +532,9 @@ static void vi_save_load_round_trip(struct kunit *test)
 	ddi_volume_index_get_stats(f->vi, &before);
 	ddi_volume_index_get_stats(copy, &after);
 	KUNIT_EXPECT_EQ(test, after.entries, before.entries);
-	KUNIT_EXPECT_EQ(test, after.collision_entries, 1ULL);
+	/* The name made to collide, and any random ones whose tags met. */
+	KUNIT_EXPECT_GE(test, before.collision_entries, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.collision_entries, before.collision_entries);
 	/* The copy goes on working: its window moves and names expire. */
 	vi_set_all_windows(copy, zones, base + 16, base + 40);
 	for (i = 0; i < count; i++) {
@@ -599,11 +610,11 @@ static void vi_load_refuses_damage(struct kunit *test)
 }
 
 /* Set the u32 at @offset of a one-zone save and fix the zone's crc. */
-static void vi_patch_le32(u8 *buf, size_t size, size_t offset, u32 value)
+/* Make the checksum of a one-zone save's zone part good again. */
+static void vi_fix_zone_crc(u8 *buf, size_t size)
 {
 	size_t part = size - 40;
 
-	put_unaligned_le32(value, buf + offset);
 	put_unaligned_le32(crc32_le(~0, buf + 40, part - 4), buf + size - 4);
 }
 
@@ -624,18 +635,27 @@ static void vi_load_refuses_impossible_contents(struct kunit *test)
 	struct vi_fixture *f = vi_test_setup(test, 2, 32, 1);
 	struct ddi_volume_index *copy = vi_test_create(test, &f->geo, 1);
 	size_t size = ddi_volume_index_save_size(f->vi);
-	/* Index header, zone header, then the table slots and the collision slots. */
+	/* Index header, zone header, then the table's buckets and the collision slots. */
 	size_t slots = 40 + 72;
-	size_t collisions = slots + ddi_vi_slot_count(f->vi) * sizeof(u32);
+	size_t collisions = slots + ddi_vi_table_bytes(f->vi);
 	u8 *buf = vi_test_vmalloc(test, size), *bad = vi_test_vmalloc(test, size);
+	u8 *bucket;
 
 	vi_fill_window(test, f, 1, 200, 31);
 	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_save(f->vi, buf, size));
 	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_load(copy, buf, size));
 
+	/* An entry of chapter 3 with no tag, in slot 5 of bucket 0. */
 	memcpy(bad, buf, size);
-	vi_patch_le32(bad, size, slots + 4 * 5, 3);
+	bucket = bad + slots;
+	ddi_vi_slot_set(f->vi, bucket, 5, 3);
+	vi_fix_zone_crc(bad, size);
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_index_load(copy, bad, size));
+	/* With a tag, the same entry loads. */
+	memcpy(bad, buf, size);
+	ddi_vi_slot_set(f->vi, bad + slots, 5, (7U << f->vi->vcn_bits) | 3);
+	vi_fix_zone_crc(bad, size);
+	KUNIT_EXPECT_EQ(test, 0, ddi_volume_index_load(copy, bad, size));
 	memcpy(bad, buf, size);
 	vi_patch_le64(bad, size, collisions + 16, 32);
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_volume_index_load(copy, bad, size));
@@ -655,6 +675,7 @@ static void vi_geometry_sizes(struct kunit *test)
 	struct ddi_volume_index *vi;
 	struct ddi_geometry geo;
 	u64 bytes, records;
+	u32 entry_bits;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
@@ -664,9 +685,14 @@ static void vi_geometry_sizes(struct kunit *test)
 		kunit_info(test, "%u pages x %u chapters, %u zones: %llu records, %llu.%02llu bytes/record\n",
 			   shapes[i][0], shapes[i][1], shapes[i][2], records,
 			   div64_u64(bytes, records), div64_u64(100 * bytes, records) % 100);
-		/* At least 4 bytes a record at 90% load; at most the 5-byte target. */
-		KUNIT_EXPECT_GE(test, bytes, div64_u64(records * 40, 9));
-		KUNIT_EXPECT_LE(test, bytes, 5 * records);
+		/*
+		 * At least an entry a record (vcn bits and a 16-bit tag), at most
+		 * that at 95% load plus a collision slot per 200 records.
+		 */
+		entry_bits = order_base_2(shapes[i][1] + shapes[i][1] / 4 + 1) + 16;
+		KUNIT_EXPECT_GE(test, bytes, div64_u64(records * entry_bits, 8));
+		KUNIT_EXPECT_LE(test, bytes, div64_u64(records * entry_bits * 100, 8 * 95) +
+				records * 24 / 200 + 4096 * shapes[i][2]);
 	}
 
 	/* What create allocates is what was asked about. */
@@ -676,10 +702,11 @@ static void vi_geometry_sizes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ddi_volume_index_memory_bytes(vi),
 			ddi_volume_index_memory_needed(&geo, 2));
 	KUNIT_EXPECT_EQ(test, stats.memory_bytes, ddi_volume_index_memory_bytes(vi));
-	KUNIT_EXPECT_GE(test, stats.capacity, div64_u64(geo.records_per_volume * 10, 9));
+	KUNIT_EXPECT_GE(test, stats.capacity, div64_u64(geo.records_per_volume * 100, 97));
 	KUNIT_EXPECT_EQ(test, ddi_volume_index_save_size(vi),
 			40 + 2 * ddi_volume_index_zone_save_size(vi));
-	KUNIT_EXPECT_GE(test, ddi_volume_index_zone_save_size(vi), stats.capacity / 2 * 4);
+	KUNIT_EXPECT_GE(test, ddi_volume_index_zone_save_size(vi),
+			stats.capacity / 2 * vi->entry_bits / 8);
 
 	/* Shapes the index refuses. */
 	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_volume_index_create(&geo, 0, &vi));

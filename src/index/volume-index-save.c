@@ -7,7 +7,7 @@
  *
  *   offset  size  field
  *        0     4  magic "DVIZ"
- *        4     4  version (1)
+ *        4     4  version (2)
  *        8     4  zone number
  *       12     4  zone count
  *       16     4  buckets per zone
@@ -20,13 +20,20 @@
  *       56     8  sweep debt
  *       64     4  sweep cursor
  *       68     4  random state
- *       72        table slots, 4 bytes each
+ *       72        the table's buckets as they are in memory: 16 entries
+ *                 of vcn bits + 16 bits each, packed from bit 0 of the
+ *                 bucket's first byte
  *                 collision slots: 16-byte name, 8-byte chapter
  *      end     4  crc32_le (seed ~0) of everything before it
  *
  * The whole index: a 40-byte header (magic "DVIX", version, zone count,
  * chapters per volume, records per volume, zone part size, crc32_le of the
  * 32 bytes before it, 4 zero bytes), then the zone parts in zone order.
+ *
+ * Version 1, whose table held one 32-bit entry a slot and which another
+ * tag width and another bucket count, cannot be converted, since entries
+ * cannot be moved without their names: it is refused like a damaged save,
+ * and the index is rebuilt from its chapters.
  *
  * Both are encoded and decoded piecewise through a save stream, a chunk
  * on the stack at a time, so a save of the whole index needs no copy of
@@ -47,7 +54,7 @@
 
 #define VI_ZONE_MAGIC 0x5a495644U	/* "DVIZ" */
 #define VI_INDEX_MAGIC 0x58495644U	/* "DVIX" */
-#define VI_VERSION 1
+#define VI_VERSION 2
 
 enum {
 	VI_ZONE_HEADER_BYTES = 72,
@@ -65,7 +72,7 @@ enum {
  */
 size_t ddi_volume_index_zone_save_size(const struct ddi_volume_index *vi)
 {
-	return VI_ZONE_HEADER_BYTES + ddi_vi_slot_count(vi) * sizeof(u32) +
+	return VI_ZONE_HEADER_BYTES + ddi_vi_table_bytes(vi) +
 	       (size_t)ddi_vi_collision_slot_count(vi) * VI_COLLISION_BYTES + VI_CRC_BYTES;
 }
 
@@ -75,9 +82,8 @@ static int vi_encode_zone(const struct ddi_volume_index *vi, unsigned int zone,
 {
 	const struct ddi_vi_zone *z = &vi->zones[zone];
 	u8 chunk[DDI_STREAM_CHUNK_BYTES];
-	u64 slots = ddi_vi_slot_count(vi), i;
 	u32 collisions = ddi_vi_collision_slot_count(vi), c, crc;
-	size_t used;
+	size_t table = ddi_vi_table_bytes(vi), used, n;
 
 	put_unaligned_le32(VI_ZONE_MAGIC, chunk);
 	put_unaligned_le32(VI_VERSION, chunk + 4);
@@ -96,14 +102,11 @@ static int vi_encode_zone(const struct ddi_volume_index *vi, unsigned int zone,
 	crc = crc32_le(~0, chunk, VI_ZONE_HEADER_BYTES);
 	ddi_save_stream_write(s, chunk, VI_ZONE_HEADER_BYTES);
 
-	for (i = 0, used = 0; i < slots; i++) {
-		put_unaligned_le32(z->slots[i], chunk + used);
-		used += sizeof(u32);
-		if (used == sizeof(chunk) || i + 1 == slots) {
-			crc = crc32_le(crc, chunk, used);
-			ddi_save_stream_write(s, chunk, used);
-			used = 0;
-		}
+	/* The table is already little-endian bytes: write it as it is. */
+	for (used = 0; used < table; used += n) {
+		n = min_t(size_t, table - used, DDI_STREAM_CHUNK_BYTES);
+		crc = crc32_le(crc, z->table + used, n);
+		ddi_save_stream_write(s, z->table + used, n);
 	}
 	for (c = 0, used = 0; c < collisions; c++) {
 		memcpy(chunk + used, z->collision_table[c].name.bytes, DDI_NAME_SIZE);
@@ -155,9 +158,11 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 			  struct ddi_save_stream *s, bool apply)
 {
 	struct ddi_vi_zone *z = &vi->zones[zone];
-	u8 chunk[DDI_STREAM_CHUNK_BYTES];
-	u64 slots = ddi_vi_slot_count(vi), i, n, j, newest;
-	u32 collisions = ddi_vi_collision_slot_count(vi), crc;
+	/* Whole buckets at a time, with room for the last slot's 64-bit read. */
+	u8 chunk[DDI_STREAM_CHUNK_BYTES + DDI_VI_TABLE_PAD_BYTES] = {};
+	u32 per_chunk = DDI_STREAM_CHUNK_BYTES / vi->bucket_bytes;
+	u64 i, n, j, newest;
+	u32 collisions = ddi_vi_collision_slot_count(vi), crc, slot;
 	bool sound = true;
 
 	if (ddi_save_stream_read(s, chunk, VI_ZONE_HEADER_BYTES))
@@ -173,22 +178,27 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 		z->rng = get_unaligned_le32(chunk + 68);
 	}
 
-	for (i = 0; i < slots; i += n) {
-		n = min_t(u64, slots - i, sizeof(chunk) / sizeof(u32));
-		if (ddi_save_stream_read(s, chunk, n * sizeof(u32)))
-			return s->error;
-		crc = crc32_le(crc, chunk, n * sizeof(u32));
-		for (j = 0; j < n; j++) {
-			u32 entry = get_unaligned_le32(chunk + j * sizeof(u32));
+	for (i = 0; i < vi->bucket_count; i += n) {
+		size_t bytes;
 
-			if (!entry)
-				continue;
-			sound &= entry >> vi->vcn_bits != 0;
-			if (apply) {
-				z->slots[i + j] = entry;
-				ddi_stat_add(z->entries, 1);
+		n = min_t(u64, vi->bucket_count - i, per_chunk);
+		bytes = n * vi->bucket_bytes;
+		if (ddi_save_stream_read(s, chunk, bytes))
+			return s->error;
+		crc = crc32_le(crc, chunk, bytes);
+		for (j = 0; j < n; j++) {
+			for (slot = 0; slot < DDI_VI_SLOTS_PER_BUCKET; slot++) {
+				u32 entry = ddi_vi_slot_get(vi, chunk + j * vi->bucket_bytes, slot);
+
+				if (!entry)
+					continue;
+				sound &= entry >> vi->vcn_bits != 0;
+				if (apply)
+					ddi_stat_add(z->entries, 1);
 			}
 		}
+		if (apply)
+			memcpy(ddi_vi_bucket(vi, z, i), chunk, bytes);
 	}
 	for (i = 0; i < collisions; i += n) {
 		n = min_t(u64, collisions - i, sizeof(chunk) / VI_COLLISION_BYTES);

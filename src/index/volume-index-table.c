@@ -84,55 +84,71 @@ static u32 vi_entry(const struct ddi_volume_index *vi, u32 tag, u64 vcn)
 	return (tag << vi->vcn_bits) | ((u32)vcn & ((1U << vi->vcn_bits) - 1));
 }
 
-u32 *ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
-				     u32 bucket)
+int ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
+				    u32 bucket)
 {
-	u32 *slots = ddi_vi_bucket(vi, zone, bucket);
-	u32 *free = NULL;
-	int i;
+	u8 *slots = ddi_vi_bucket(vi, zone, bucket);
+	int free = -1, i;
 
 	for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
-		if (slots[i] && ddi_vi_entry_expired(vi, zone, slots[i])) {
-			slots[i] = 0;
+		u32 entry = ddi_vi_slot_get(vi, slots, i);
+
+		if (entry && ddi_vi_entry_expired(vi, zone, entry)) {
+			ddi_vi_slot_set(vi, slots, i, 0);
 			ddi_stat_add(zone->entries, -1);
 			ddi_stat_add(zone->expired_reclaimed, 1);
+			entry = 0;
 		}
-		if (!slots[i] && !free)
-			free = &slots[i];
+		if (!entry && free < 0)
+			free = i;
 	}
 	return free;
 }
 
+/* A slot of a zone's table: its bucket's bytes and its number there. */
+struct vi_slot {
+	u8 *bucket;
+	int slot;
+};
+
 /*
  * Find the live entry tagged @tag in a name's two buckets, freeing expired
- * entries met on the way. If there is none, *@free is a free slot of the two
- * buckets, or NULL.
+ * entries met on the way, and return its entry (0 if none). *@found is
+ * where it is; if there is none, *@free is a free slot of the two buckets,
+ * or has a NULL bucket.
  */
-static u32 *vi_find(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
-		    u32 home, u32 tag, u32 **free)
+static u32 vi_find(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
+		   u32 home, u32 tag, struct vi_slot *found, struct vi_slot *free)
 {
 	u32 buckets[2] = { home, vi_alt_bucket(vi, home, tag) };
 	int b, i;
 
-	*free = NULL;
+	free->bucket = NULL;
 	for (b = 0; b < (buckets[0] == buckets[1] ? 1 : 2); b++) {
-		u32 *slots = ddi_vi_bucket(vi, zone, buckets[b]);
+		u8 *slots = ddi_vi_bucket(vi, zone, buckets[b]);
 
 		for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
-			if (slots[i] && ddi_vi_entry_expired(vi, zone, slots[i])) {
-				slots[i] = 0;
+			u32 entry = ddi_vi_slot_get(vi, slots, i);
+
+			if (entry && ddi_vi_entry_expired(vi, zone, entry)) {
+				ddi_vi_slot_set(vi, slots, i, 0);
 				ddi_stat_add(zone->entries, -1);
 				ddi_stat_add(zone->expired_reclaimed, 1);
+				entry = 0;
 			}
-			if (!slots[i]) {
-				if (!*free)
-					*free = &slots[i];
-			} else if (slots[i] >> vi->vcn_bits == tag) {
-				return &slots[i];
+			if (!entry) {
+				if (!free->bucket) {
+					free->bucket = slots;
+					free->slot = i;
+				}
+			} else if (entry >> vi->vcn_bits == tag) {
+				found->bucket = slots;
+				found->slot = i;
+				return entry;
 			}
 		}
 	}
-	return NULL;
+	return 0;
 }
 
 static u32 vi_random(struct ddi_vi_zone *zone)
@@ -146,6 +162,17 @@ static u32 vi_random(struct ddi_vi_zone *zone)
 	return x;
 }
 
+/* Put @entry in a slot and return the entry it held. */
+static u32 vi_swap_slot(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
+			u32 bucket, u32 slot, u32 entry)
+{
+	u8 *slots = ddi_vi_bucket(vi, zone, bucket);
+	u32 old = ddi_vi_slot_get(vi, slots, slot);
+
+	ddi_vi_slot_set(vi, slots, slot, entry);
+	return old;
+}
+
 /*
  * Both of a new entry's buckets are full of live entries: make room by
  * moving entries to their other buckets, a random walk of bounded length.
@@ -156,26 +183,25 @@ static bool vi_insert_displacing(const struct ddi_volume_index *vi, struct ddi_v
 {
 	u32 bucket = home;
 	u32 carry = entry;
-	u32 *free;
-	int n;
+	int n, free;
 
 	if (vi_random(zone) & 1)
 		bucket = vi_alt_bucket(vi, home, entry >> vi->vcn_bits);
 	for (n = 0; n < DDI_VI_MAX_KICKS; n++) {
 		u32 slot = vi_random(zone) % DDI_VI_SLOTS_PER_BUCKET;
 
-		swap(carry, ddi_vi_bucket(vi, zone, bucket)[slot]);
+		carry = vi_swap_slot(vi, zone, bucket, slot, carry);
 		zone->kicks[n].bucket = bucket;
 		zone->kicks[n].slot = slot;
 		bucket = vi_alt_bucket(vi, bucket, carry >> vi->vcn_bits);
 		free = ddi_volume_index_reclaim_bucket(vi, zone, bucket);
-		if (free) {
-			*free = carry;
+		if (free >= 0) {
+			ddi_vi_slot_set(vi, ddi_vi_bucket(vi, zone, bucket), free, carry);
 			return true;
 		}
 	}
 	while (n--)
-		swap(carry, ddi_vi_bucket(vi, zone, zone->kicks[n].bucket)[zone->kicks[n].slot]);
+		carry = vi_swap_slot(vi, zone, zone->kicks[n].bucket, zone->kicks[n].slot, carry);
 	return false;
 }
 
@@ -191,7 +217,8 @@ static struct ddi_vi_collision *vi_collision_find(const struct ddi_volume_index 
 {
 	u32 h = (get_unaligned_be64(name->bytes) * VI_NAME_MIX) >> 32;
 	struct ddi_vi_collision *c = zone->collision_table +
-		(size_t)(h & (vi->collision_bucket_count - 1)) * DDI_VI_COLLISION_SLOTS_PER_BUCKET;
+		(size_t)(mul_u32_u32(h, vi->collision_bucket_count) >> 32) *
+		DDI_VI_COLLISION_SLOTS_PER_BUCKET;
 	int i;
 
 	*free = NULL;
@@ -226,7 +253,8 @@ bool ddi_volume_index_lookup(struct ddi_volume_index *vi, const struct ddi_name 
 {
 	struct ddi_vi_zone *zone = vi_zone_of(vi, name);
 	struct ddi_vi_collision *c, *cfree;
-	u32 home, tag, *match, *free;
+	struct vi_slot found, free;
+	u32 home, tag, entry;
 
 	if (zone->collision_entries) {
 		c = vi_collision_find(vi, zone, name, &cfree);
@@ -236,10 +264,10 @@ bool ddi_volume_index_lookup(struct ddi_volume_index *vi, const struct ddi_name 
 		}
 	}
 	vi_hash(vi, name, &home, &tag);
-	match = vi_find(vi, zone, home, tag, &free);
-	if (!match)
+	entry = vi_find(vi, zone, home, tag, &found, &free);
+	if (!entry)
 		return false;
-	*vcn = zone->newest - ddi_vi_entry_age(vi, zone, *match);
+	*vcn = zone->newest - ddi_vi_entry_age(vi, zone, entry);
 	return true;
 }
 
@@ -248,7 +276,8 @@ static int vi_put(struct ddi_volume_index *vi, const struct ddi_name *name, u64 
 {
 	struct ddi_vi_zone *zone = vi_zone_of(vi, name);
 	struct ddi_vi_collision *c, *cfree;
-	u32 home, tag, *match, *free;
+	struct vi_slot found, free;
+	u32 home, tag, match;
 
 	if (vcn < zone->oldest || vcn > zone->newest)
 		return -EINVAL;
@@ -260,9 +289,9 @@ static int vi_put(struct ddi_volume_index *vi, const struct ddi_name *name, u64 
 		}
 	}
 	vi_hash(vi, name, &home, &tag);
-	match = vi_find(vi, zone, home, tag, &free);
+	match = vi_find(vi, zone, home, tag, &found, &free);
 	if (match && !denied) {
-		*match = vi_entry(vi, tag, vcn);
+		ddi_vi_slot_set(vi, found.bucket, found.slot, vi_entry(vi, tag, vcn));
 		return 0;
 	}
 	if (match) {
@@ -276,8 +305,8 @@ static int vi_put(struct ddi_volume_index *vi, const struct ddi_name *name, u64 
 		ddi_stat_add(zone->collisions, 1);
 		return 0;
 	}
-	if (free)
-		*free = vi_entry(vi, tag, vcn);
+	if (free.bucket)
+		ddi_vi_slot_set(vi, free.bucket, free.slot, vi_entry(vi, tag, vcn));
 	else if (!vi_insert_displacing(vi, zone, home, vi_entry(vi, tag, vcn)))
 		goto full;
 	ddi_stat_add(zone->entries, 1);
@@ -336,7 +365,8 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 {
 	struct ddi_vi_zone *zone = vi_zone_of(vi, name);
 	struct ddi_vi_collision *c, *cfree;
-	u32 home, tag, *match, *free;
+	struct vi_slot found, free;
+	u32 home, tag;
 
 	if (zone->collision_entries) {
 		c = vi_collision_find(vi, zone, name, &cfree);
@@ -347,9 +377,8 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 		}
 	}
 	vi_hash(vi, name, &home, &tag);
-	match = vi_find(vi, zone, home, tag, &free);
-	if (match) {
-		*match = 0;
+	if (vi_find(vi, zone, home, tag, &found, &free)) {
+		ddi_vi_slot_set(vi, found.bucket, found.slot, 0);
 		ddi_stat_add(zone->entries, -1);
 	}
 }

@@ -4,6 +4,7 @@
  * chapters. The tables themselves are in volume-index-table.c.
  */
 
+#include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/log2.h>
 #include <linux/math.h>
@@ -13,13 +14,14 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "table-alloc.h"
 #include "volume-index-table.h"
 
 struct vi_shape {
 	u32 bucket_count;
 	u32 collision_bucket_count;
 	u32 vcn_bits;
-	u32 tag_bits;
+	u32 entry_bits;
 	u32 sweep_period;
 	u64 memory_bytes;
 };
@@ -27,14 +29,16 @@ struct vi_shape {
 /*
  * Size a zone from its share of the volume's records. Zones get their names
  * by hash, so a zone may see a few standard deviations more than its share:
- * plan a load of at most 90%, and at most 96% in the unlucky zone, which a
- * two-choice table of 16-slot buckets still fills without trouble.
+ * plan a load of at most 97%, and at most 98.5% in the unlucky zone, which a
+ * two-choice table of 16-slot buckets still fills without trouble (it
+ * takes 99.5% before random walks of 128 moves start to fail; see the
+ * KUnit case vi_full_table_counts_rejections).
  */
 static int vi_shape(const struct ddi_geometry *geo, unsigned int zone_count,
 		    struct vi_shape *shape)
 {
 	u32 chapters = geo->chapters_per_volume;
-	u64 share, slots, expected;
+	u64 share, slots, expected, table_bytes;
 	u32 collision_slots;
 
 	if (zone_count == 0 || zone_count > DDI_VOLUME_INDEX_MAX_ZONES ||
@@ -42,34 +46,42 @@ static int vi_shape(const struct ddi_geometry *geo, unsigned int zone_count,
 	    geo->records_per_volume == 0)
 		return -EINVAL;
 
-	/* Twice the volume's chapters, so expired entries can linger a while. */
-	shape->vcn_bits = order_base_2(chapters) + 1;
-	shape->tag_bits = 32 - shape->vcn_bits;
+	/*
+	 * A quarter more than the volume's chapters at least, so expired
+	 * entries can linger while the sweep comes round to them.
+	 */
+	shape->vcn_bits = order_base_2(chapters + chapters / 4 + 1);
+	shape->entry_bits = shape->vcn_bits + DDI_VI_TAG_BITS;
 	shape->sweep_period = (1U << shape->vcn_bits) - chapters;
 
 	share = DIV_ROUND_UP_ULL(geo->records_per_volume, zone_count);
-	slots = max(DIV_ROUND_UP_ULL(share * 10, 9),
-		    DIV_ROUND_UP_ULL((share + 4 * int_sqrt64(share) + 32) * 100, 96));
+	slots = max(DIV_ROUND_UP_ULL(share * 100, 97),
+		    DIV_ROUND_UP_ULL((share + 4 * int_sqrt64(share) + 32) * 1000, 985));
 	slots = round_up(slots, DDI_VI_SLOTS_PER_BUCKET);
-	/* kvmalloc() refuses more than INT_MAX bytes: such a volume needs more zones. */
-	if (slots * sizeof(u32) > INT_MAX)
-		return -EINVAL;
 	shape->bucket_count = slots / DDI_VI_SLOTS_PER_BUCKET;
+	table_bytes = (u64)shape->bucket_count * 2 * shape->entry_bits + DDI_VI_TABLE_PAD_BYTES;
+	/* Keep each zone's table under 2 GiB: such a volume needs more zones. */
+	if (table_bytes > INT_MAX)
+		return -EINVAL;
 
 	/*
 	 * A new name meets another name's live entry with a chance of at most
-	 * 32 slots in 2^tag_bits; over a full window of puts that many names
-	 * are expected to need the collision table. Leave it mostly empty so
-	 * that no bucket of it overflows.
+	 * 32 slots in 2^DDI_VI_TAG_BITS; over a full window of puts that many
+	 * names are expected to need the collision table. Leave it two thirds
+	 * empty: a bucket of 8 then overflows with a chance of 1 in 400 (a
+	 * Poisson mean of 2.7), and a name refused for that is only a
+	 * duplicate missed, and counted.
 	 */
-	expected = (share * 2 * DDI_VI_SLOTS_PER_BUCKET) >> shape->tag_bits;
-	collision_slots = roundup_pow_of_two(max_t(u64, 64, 8 * expected));
+	expected = (share * 2 * DDI_VI_SLOTS_PER_BUCKET) >> DDI_VI_TAG_BITS;
+	collision_slots = round_up(max_t(u64, 64, 3 * expected), DDI_VI_COLLISION_SLOTS_PER_BUCKET);
 	shape->collision_bucket_count = collision_slots / DDI_VI_COLLISION_SLOTS_PER_BUCKET;
 
-	shape->memory_bytes = struct_size_t(struct ddi_volume_index, zones, zone_count) +
-		(u64)zone_count * (slots * sizeof(u32) +
-				   collision_slots * sizeof(struct ddi_vi_collision) +
-				   DDI_VI_MAX_KICKS * sizeof(struct ddi_vi_kick));
+	shape->memory_bytes =
+		kmalloc_size_roundup(struct_size_t(struct ddi_volume_index, zones, zone_count)) +
+		(u64)zone_count *
+		(ddi_table_bytes(table_bytes) +
+		 ddi_table_bytes(collision_slots * sizeof(struct ddi_vi_collision)) +
+		 kmalloc_size_roundup(DDI_VI_MAX_KICKS * sizeof(struct ddi_vi_kick)));
 	return 0;
 }
 
@@ -91,7 +103,7 @@ u64 ddi_volume_index_memory_needed(const struct ddi_geometry *geo, unsigned int 
 void ddi_volume_index_zone_reset(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
 				 u64 oldest, u64 newest)
 {
-	memset(zone->slots, 0, ddi_vi_slot_count(vi) * sizeof(u32));
+	memset(zone->table, 0, ddi_vi_table_bytes(vi) + DDI_VI_TABLE_PAD_BYTES);
 	/* All ones marks a collision slot empty: its vcn becomes DDI_VI_NO_VCN. */
 	memset(zone->collision_table, 0xff,
 	       ddi_vi_collision_slot_count(vi) * sizeof(struct ddi_vi_collision));
@@ -133,19 +145,21 @@ int ddi_volume_index_create(const struct ddi_geometry *geo, unsigned int zone_co
 	vi->bucket_count = shape.bucket_count;
 	vi->collision_bucket_count = shape.collision_bucket_count;
 	vi->vcn_bits = shape.vcn_bits;
-	vi->tag_bits = shape.tag_bits;
+	vi->tag_bits = DDI_VI_TAG_BITS;
+	vi->entry_bits = shape.entry_bits;
+	vi->entry_mask = (u32)GENMASK_ULL(shape.entry_bits - 1, 0);
+	vi->bucket_bytes = DDI_VI_SLOTS_PER_BUCKET * shape.entry_bits / 8;
 	vi->sweep_period = shape.sweep_period;
 	vi->memory_bytes = shape.memory_bytes;
 
 	for (z = 0; z < zone_count; z++) {
 		struct ddi_vi_zone *zone = &vi->zones[z];
 
-		zone->slots = kvmalloc_array(ddi_vi_slot_count(vi), sizeof(u32), GFP_KERNEL);
-		zone->collision_table = kvmalloc_array(ddi_vi_collision_slot_count(vi),
-						       sizeof(struct ddi_vi_collision),
-						       GFP_KERNEL);
+		zone->table = ddi_table_alloc(ddi_vi_table_bytes(vi) + DDI_VI_TABLE_PAD_BYTES);
+		zone->collision_table = ddi_table_alloc_array(ddi_vi_collision_slot_count(vi),
+							      sizeof(struct ddi_vi_collision));
 		zone->kicks = kmalloc_array(DDI_VI_MAX_KICKS, sizeof(*zone->kicks), GFP_KERNEL);
-		if (!zone->slots || !zone->collision_table || !zone->kicks) {
+		if (!zone->table || !zone->collision_table || !zone->kicks) {
 			ddi_volume_index_free(vi);
 			return -ENOMEM;
 		}
@@ -168,7 +182,7 @@ void ddi_volume_index_free(struct ddi_volume_index *vi)
 	if (!vi)
 		return;
 	for (z = 0; z < vi->zone_count; z++) {
-		kvfree(vi->zones[z].slots);
+		kvfree(vi->zones[z].table);
 		kvfree(vi->zones[z].collision_table);
 		kfree(vi->zones[z].kicks);
 	}

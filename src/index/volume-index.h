@@ -22,8 +22,9 @@
 enum {
 	DDI_VOLUME_INDEX_MAX_ZONES = 16,
 	/*
-	 * A chapter number is kept as its low bits, which must span twice the
-	 * volume's chapters; more chapters would leave too short a tag.
+	 * A chapter number is kept as its low bits, which must span a quarter
+	 * more than the volume's chapters; more chapters would take entries
+	 * past 32 bits.
 	 */
 	DDI_VOLUME_INDEX_MAX_CHAPTERS = 1 << 15,
 };
