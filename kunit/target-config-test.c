@@ -96,7 +96,10 @@ struct good_line {
 	  .readers = 2, .cache_chapters = 7, .scan_rate_mib = rate }
 
 static const struct good_line good_lines[] = {
+	GOOD("2 memory 64", 64, 1, 2, 7, false, false),
+	GOOD("2 memory 100", 100, 1, 2, 7, false, false),
 	GOOD("2 memory 256", 256, 1, 2, 7, false, false),
+	GOOD("2 memory 1536", 1536, 1, 2, 7, false, false),
 	GOOD("2 memory 512", 512, 1, 2, 7, false, false),
 	GOOD("2 memory 768", 768, 1, 2, 7, false, false),
 	GOOD("2 memory 1024", 1024, 1, 2, 7, false, false),
@@ -235,18 +238,10 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "2 memory big", "memory value is not a number" },
 	{ DEVS "2 memory -256", "memory value is not a number" },
 	{ DEVS "2 memory 512M", "memory value is not a number" },
-	{ DEVS "2 memory 0",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
-	{ DEVS "2 memory 100",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
-	{ DEVS "2 memory 1000",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
-	{ DEVS "2 memory 1536",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
-	{ DEVS "2 memory 33792",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
-	{ DEVS "2 memory 4294967296",
-	  "memory must be 256, 512, 768 or a multiple of 1024 up to 32768" },
+	{ DEVS "2 memory 0", "memory must be 64..32768" },
+	{ DEVS "2 memory 63", "memory must be 64..32768" },
+	{ DEVS "2 memory 33792", "memory must be 64..32768" },
+	{ DEVS "2 memory 4294967296", "memory must be 64..32768" },
 	/* zones */
 	{ DEVS "1 zones", "zones needs a value" },
 	{ DEVS "2 zones 0", "zones must be 1..16" },

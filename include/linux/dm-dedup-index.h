@@ -119,8 +119,9 @@ enum ddi_index_opened {
 
 /**
  * struct ddi_index_config - How to open an index.
- * @memory_mb: the index's memory size, which sets the volume's shape as
- *	UDS does: 256, 512 or 768, or a multiple of 1024. Ignored when
+ * @memory_mb: the RAM budget in MiB: the volume gets the largest shape
+ *	whose index, with the default cache and 4 MiB of posts in flight,
+ *	fits in it (see index-memory.c). Ignored when
  *	@record_pages_per_chapter is set.
  * @record_pages_per_chapter: if not 0, an explicit volume shape, with
  *	@chapters_per_volume; for small devices and tests.
@@ -171,6 +172,12 @@ struct ddi_index_config {
  * @volume_index_bytes: memory of the volume index.
  * @window_records: records the volume holds when full: how many distinct
  *	blocks the index can remember before it forgets the oldest.
+ * @false_hints: posts of new names that the volume index sent to a chapter
+ *	for nothing, as another name's entry had the same tag: the volume
+ *	index's false positives, each costing a chapter search.
+ * @memory_bytes: RAM the index holds: volume index, page cache, open
+ *	chapters and chapter writer (what "memory" budgets, less the posts
+ *	of the index's user).
  * @opened: what the open found and did.
  * @open_ms: how long the open took, a rebuild included.
  */
@@ -195,6 +202,8 @@ struct ddi_index_stats {
 	u64 read_errors;
 	u64 volume_index_bytes;
 	u64 window_records;
+	u64 false_hints;
+	u64 memory_bytes;
 	enum ddi_index_opened opened;
 	u64 open_ms;
 };

@@ -122,13 +122,14 @@ ddi_vm_tools() {
 	truncate -s %4096 "$out"
 }
 
-# Fresh sparse disks in DIR: vda data, vdb index, vdc small (too small for a
-# default index), vdd state (notes a test leaves for its next boot). The
-# tools disk, vde, is shared and read-only.
+# Fresh sparse disks in DIR: vda data, vdb index (a default index, memory
+# 256, takes 2.9 GB of it), vdc small (too small for a default index), vdd
+# state (notes a test leaves for its next boot). The tools disk, vde, is
+# shared and read-only.
 ddi_vm_disks() {
 	local dir=$1 disk
 	mkdir -p "$dir"
-	for disk in data:2G index:2G small:64M state:64M; do
+	for disk in data:2G index:4G small:64M state:64M; do
 		rm -f "$dir/${disk%%:*}.img"
 		truncate -s "${disk#*:}" "$dir/${disk%%:*}.img"
 	done

@@ -16,6 +16,7 @@
 /* The chapter index being built for a chapter about to be written. */
 struct ddi_open_chapter_index;
 
+size_t ddi_open_chapter_index_memory_bytes(const struct ddi_geometry *geo);
 int ddi_open_chapter_index_create(const struct ddi_geometry *geo,
 				  struct ddi_open_chapter_index **oci_ptr);
 void ddi_open_chapter_index_free(struct ddi_open_chapter_index *oci);

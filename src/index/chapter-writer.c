@@ -90,6 +90,23 @@ static int writer_thread(void *arg)
 }
 
 /**
+ * ddi_chapter_writer_memory_bytes() - RAM the chapter writer takes.
+ * @geo: the volume geometry.
+ *
+ * Return: the bytes ddi_chapter_writer_create() allocates: a chapter of
+ * records and of pointers to sort them, its chapter index and the sorter.
+ */
+size_t ddi_chapter_writer_memory_bytes(const struct ddi_geometry *geo)
+{
+	struct ddi_chapter_writer *writer;
+
+	return PAGE_ALIGN((size_t)geo->records_per_chapter * sizeof(*writer->records)) +
+	       PAGE_ALIGN((size_t)geo->records_per_chapter * sizeof(*writer->scratch)) +
+	       ddi_open_chapter_index_memory_bytes(geo) +
+	       ddi_radix_sorter_memory_bytes(geo->records_per_chapter) + DDI_THREAD_BYTES;
+}
+
+/**
  * ddi_chapter_writer_create() - Set up and start the chapter writer.
  * @index: the index, with its volume and geometry set up.
  * @open_vcn: the open chapter: every chapter below it is already written.

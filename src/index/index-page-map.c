@@ -16,6 +16,7 @@
 #include <linux/string.h>
 #include <linux/unaligned.h>
 
+#include "table-alloc.h"
 #include "index-page-map.h"
 #include "save-stream.h"
 
@@ -24,6 +25,20 @@ static const u8 page_map_magic[8] = "DDIIPM01";
 enum {
 	MAP_HEADER_BYTES = sizeof(page_map_magic) + sizeof(u64) + 2 * sizeof(u32),
 };
+
+/**
+ * ddi_index_page_map_memory_bytes() - RAM an index page map takes.
+ * @geo: the volume geometry.
+ *
+ * Return: the bytes ddi_index_page_map_create() allocates.
+ */
+size_t ddi_index_page_map_memory_bytes(const struct ddi_geometry *geo)
+{
+	size_t entries = (size_t)(geo->index_pages_per_chapter - 1) * geo->chapters_per_volume;
+
+	return kmalloc_size_roundup(sizeof(struct ddi_index_page_map)) +
+	       ddi_table_bytes(max_t(size_t, entries, 1) * sizeof(u16));
+}
 
 /**
  * ddi_index_page_map_create() - Make an empty index page map.
@@ -45,7 +60,7 @@ int ddi_index_page_map_create(const struct ddi_geometry *geo,
 	map->entries_per_chapter = geo->index_pages_per_chapter - 1;
 	entries = (size_t)map->entries_per_chapter * geo->chapters_per_volume;
 	/* A one-page chapter index needs no entries; keep a valid pointer anyway. */
-	map->entries = kvcalloc(max_t(size_t, entries, 1), sizeof(u16), GFP_KERNEL);
+	map->entries = ddi_table_calloc(max_t(size_t, entries, 1), sizeof(u16));
 	if (!map->entries) {
 		kfree(map);
 		return -ENOMEM;

@@ -17,6 +17,7 @@ struct ddi_index_page_map {
 	u16 *entries;
 };
 
+size_t ddi_index_page_map_memory_bytes(const struct ddi_geometry *geo);
 int ddi_index_page_map_create(const struct ddi_geometry *geo,
 			      struct ddi_index_page_map **map_ptr);
 void ddi_index_page_map_free(struct ddi_index_page_map *map);

@@ -20,22 +20,21 @@ enum {
 };
 
 /*
- * The volume's shape for a memory size, as UDS sizes it: below 1 GiB,
- * 1024 chapters of 64 record pages per 256 MiB; from 1 GiB, 1024 chapters
- * of 256 record pages per GiB.
+ * The volume's shape: the explicit one, or the largest that the memory
+ * budget holds (see index-memory.c).
  */
 static int config_geometry(const struct ddi_index_config *config, struct ddi_geometry *geo)
 {
-	unsigned int mb = config->memory_mb;
-
 	if (config->record_pages_per_chapter)
 		return ddi_geometry_init(geo, config->record_pages_per_chapter,
 					 config->chapters_per_volume);
-	if (mb == 256 || mb == 512 || mb == 768)
-		return ddi_geometry_init(geo, 64, 1024 * (mb / 256));
-	if (mb >= 1024 && mb % 1024 == 0 && mb / 1024 <= 1024)
-		return ddi_geometry_init(geo, 256, 1024 * (mb / 1024));
-	return -EINVAL;
+	return ddi_index_memory_geometry(config->memory_mb, geo);
+}
+
+static u64 index_memory_bytes(const struct ddi_index *index)
+{
+	return ddi_index_memory_bytes(&index->geo, index->zone_count, index->config.reader_count,
+				      index->config.cache_chapters);
 }
 
 /*
@@ -140,9 +139,33 @@ static int write_format(struct ddi_index *index)
 	pr_info("%pg: formatted a new index: %u chapters of %u record pages, %llu MiB\n",
 		index->bdev, index->geo.chapters_per_volume, index->geo.record_pages_per_chapter,
 		(index->layout.total_blocks * DDI_BLOCK_BYTES) >> 20);
-	pr_info("%pg: its window: %llu records, %llu GiB of distinct 4 KiB blocks\n",
+	pr_info("%pg: its window: %llu records, %llu GiB of distinct 4 KiB blocks, in %llu MiB of RAM\n",
 		index->bdev, index->geo.records_per_volume,
-		(index->geo.records_per_volume * DDI_BLOCK_BYTES) >> 30);
+		(index->geo.records_per_volume * DDI_BLOCK_BYTES) >> 30,
+		index_memory_bytes(index) >> 20);
+	return 0;
+}
+
+/*
+ * An index that "memory N" made before N was a RAM budget has N's legacy
+ * shape: open it as it is, rather than refuse a working index. Its save
+ * slots were sized for the volume index of then, which took up to 1.35
+ * times what it takes now. Returns 0 if @found is such an index, with
+ * index->geo set to its shape.
+ */
+static int adopt_legacy_shape(struct ddi_index *index, const struct ddi_index_layout *found)
+{
+	struct ddi_geometry legacy;
+	const char *field;
+
+	if (index->config.record_pages_per_chapter ||
+	    ddi_index_legacy_geometry(index->config.memory_mb, &legacy) ||
+	    ddi_layout_check(found, &legacy, save_bytes(&legacy), 2 * save_bytes(&legacy), &field))
+		return -EINVAL;
+	pr_warn("%pg: an index of the earlier shape for memory %u (%u record pages x %u chapters, %llu records): opened as it is; a new index (format) would cover more\n",
+		index->bdev, index->config.memory_mb, legacy.record_pages_per_chapter,
+		legacy.chapters_per_volume, legacy.records_per_volume);
+	index->geo = legacy;
 	return 0;
 }
 
@@ -165,7 +188,10 @@ static int open_layout(struct ddi_index *index, bool *formatted, char **why)
 	*formatted = false;
 	ret = ddi_layout_read_super(index->bdev, &found);
 	if (!ret)
-		ret = ddi_layout_check(&found, &index->geo, save_bytes(&index->geo), &field);
+		ret = ddi_layout_check(&found, &index->geo, save_bytes(&index->geo),
+				       save_bytes(&index->geo), &field);
+	if (ret == -EINVAL && !adopt_legacy_shape(index, &found))
+		ret = 0;
 	if (!ret) {
 		ret = ddi_layout_bytes(&found, &bytes);
 		if (ret || bytes > device_bytes) {
@@ -462,7 +488,14 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 		open_failed(&why, "no volume shape for this memory size", ret);
 		goto fail;
 	}
-	/* Everything that can refuse the line is checked before the device is touched. */
+	/*
+	 * Everything that can refuse the line is checked before the device is
+	 * written; the layout, which may give an index on disk its own shape,
+	 * is only read.
+	 */
+	ret = open_layout(index, &formatted, &why);
+	if (ret)
+		goto fail;
 	ret = check_cache(index, &why);
 	if (ret)
 		goto fail;
@@ -471,9 +504,6 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 		pr_err("%pg: a volume index this large needs more zones\n", bdev);
 		open_failed(&why, "the volume index is too large for one zone: add zones", ret);
 	}
-	if (ret)
-		goto fail;
-	ret = open_layout(index, &formatted, &why);
 	if (ret)
 		goto fail;
 	ret = create_volume(index);
@@ -693,6 +723,8 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->entries = vi.entries + vi.collision_entries;
 	stats->volume_index_bytes = vi.memory_bytes;
 	stats->window_records = index->geo.records_per_volume;
+	stats->false_hints = vi.collisions;
+	stats->memory_bytes = index_memory_bytes(index);
 }
 EXPORT_SYMBOL_GPL(ddi_index_get_stats);
 

@@ -159,6 +159,12 @@ void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_nam
 			       const struct ddi_data *data, bool hint_denied);
 
 /* chapter-writer.c */
+size_t ddi_chapter_writer_memory_bytes(const struct ddi_geometry *geo);
+u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_count,
+			   unsigned int reader_count, unsigned int cache_chapters);
+u64 ddi_index_memory_planned(const struct ddi_geometry *geo);
+int ddi_index_memory_geometry(unsigned int memory_mb, struct ddi_geometry *geo);
+int ddi_index_legacy_geometry(unsigned int memory_mb, struct ddi_geometry *geo);
 int ddi_chapter_writer_create(struct ddi_index *index, u64 open_vcn);
 void ddi_chapter_writer_free(struct ddi_index *index);
 void ddi_chapter_writer_request_close(struct ddi_index *index, u64 open_vcn);

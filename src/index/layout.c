@@ -89,20 +89,24 @@ int ddi_layout_bytes(const struct ddi_index_layout *layout, u64 *bytes)
  * @found: the layout read from the device.
  * @geo: the volume geometry the index is opened with.
  * @save_bytes: the most bytes a saved state takes, as at format time.
+ * @max_save_bytes: the largest save slots to accept, @save_bytes or more.
  * @field: set to the name of the first field that differs, for the log.
  *
  * Every other size on the device is computed from the superblock, so no
  * field of it is taken on trust: it must be exactly what ddi_layout_init()
  * gives for the geometry, the same save size and the superblock's own
  * nonce and zone count (the zone count the index was formatted with; the
- * save slots are sized for any).
+ * save slots are sized for any). Slots sized for more, up to
+ * @max_save_bytes, are allowed too: an index formatted when the volume
+ * index took more room (before its entries were packed) has them, and a
+ * slot larger than a save needs does no harm.
  *
  * Return: 0; -EINVAL for an index of another shape; -EBADMSG for a
  * superblock of this shape whose other fields are not what its shape
  * lays out (a crafted or damaged superblock with a valid checksum).
  */
 int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geometry *geo,
-		     u64 save_bytes, const char **field)
+		     u64 save_bytes, u64 max_save_bytes, const char **field)
 {
 	struct ddi_index_layout expected;
 
@@ -119,6 +123,11 @@ int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geom
 	if (found->zone_count == 0 || found->zone_count > DDI_MAX_ZONES)
 		return -EBADMSG;
 	*field = "save_slot_blocks";
+	if (found->save_slot_blocks > expected.save_slot_blocks &&
+	    found->save_slot_blocks <= 1 + DIV_ROUND_UP_ULL(max_save_bytes, DDI_BLOCK_BYTES) &&
+	    ddi_layout_init(&expected, geo, found->zone_count,
+			    (found->save_slot_blocks - 1) * DDI_BLOCK_BYTES, found->nonce))
+		return -EBADMSG;
 	if (found->save_slot_blocks != expected.save_slot_blocks)
 		return -EBADMSG;
 	*field = "volume_start_block";

@@ -68,7 +68,7 @@ int ddi_layout_init(struct ddi_index_layout *layout, const struct ddi_geometry *
 		    u32 zone_count, u64 save_bytes, u64 nonce);
 int ddi_layout_bytes(const struct ddi_index_layout *layout, u64 *bytes);
 int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geometry *geo,
-		     u64 save_bytes, const char **field);
+		     u64 save_bytes, u64 max_save_bytes, const char **field);
 int ddi_layout_read_super(struct block_device *bdev, struct ddi_index_layout *layout);
 int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_layout *layout);
 int ddi_layout_start_save(struct ddi_save_stream *s, struct block_device *bdev,

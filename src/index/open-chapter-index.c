@@ -11,6 +11,7 @@
 #include <linux/string.h>
 
 #include "bit-stream.h"
+#include "table-alloc.h"
 #include "chapter-index.h"
 #include "chapter-index-layout.h"
 
@@ -34,6 +35,21 @@ struct ddi_open_chapter_index {
 };
 
 /**
+ * ddi_open_chapter_index_memory_bytes() - RAM an open chapter index takes.
+ * @geo: the volume geometry.
+ *
+ * Return: the bytes ddi_open_chapter_index_create() allocates.
+ */
+size_t ddi_open_chapter_index_memory_bytes(const struct ddi_geometry *geo)
+{
+	struct ddi_open_chapter_index *oci;
+
+	return kmalloc_size_roundup(sizeof(*oci)) +
+	       ddi_table_bytes((size_t)geo->records_per_chapter * sizeof(*oci->entries)) +
+	       ddi_table_bytes((geo->delta_lists_per_chapter + 1) * sizeof(u32));
+}
+
+/**
  * ddi_open_chapter_index_create() - Make an open chapter index.
  * @geo: the volume geometry; must outlive the index.
  * @oci_ptr: set to the new index, empty, for chapter 0.
@@ -50,8 +66,8 @@ int ddi_open_chapter_index_create(const struct ddi_geometry *geo,
 		return -ENOMEM;
 	oci->geo = geo;
 	oci->capacity = geo->records_per_chapter;
-	oci->entries = kvcalloc(oci->capacity, sizeof(*oci->entries), GFP_KERNEL);
-	oci->list_start = kvcalloc(geo->delta_lists_per_chapter + 1, sizeof(u32), GFP_KERNEL);
+	oci->entries = ddi_table_calloc(oci->capacity, sizeof(*oci->entries));
+	oci->list_start = ddi_table_calloc(geo->delta_lists_per_chapter + 1, sizeof(u32));
 	if (!oci->entries || !oci->list_start) {
 		ddi_open_chapter_index_free(oci);
 		return -ENOMEM;

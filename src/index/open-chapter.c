@@ -26,6 +26,7 @@
 #include <linux/string.h>
 #include <linux/unaligned.h>
 
+#include "table-alloc.h"
 #include "open-chapter.h"
 #include "save-stream.h"
 
@@ -74,6 +75,24 @@ static u32 *find_link(struct ddi_open_chapter_zone *zone, const struct ddi_name 
 }
 
 /**
+ * ddi_open_chapter_zone_memory_bytes() - RAM one zone's part takes.
+ * @geo: the volume geometry.
+ * @zone_count: how many zones share the chapter, at least 1.
+ *
+ * Return: the bytes ddi_open_chapter_zone_create() allocates.
+ */
+size_t ddi_open_chapter_zone_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_count)
+{
+	struct ddi_open_chapter_zone *zone;
+	size_t capacity = geo->records_per_chapter / zone_count;
+
+	return kmalloc_size_roundup(sizeof(*zone)) +
+	       ddi_table_bytes(roundup_pow_of_two(2 * capacity) * sizeof(*zone->buckets)) +
+	       ddi_table_bytes(capacity * sizeof(*zone->next)) +
+	       ddi_table_bytes(capacity * sizeof(*zone->records));
+}
+
+/**
  * ddi_open_chapter_zone_create() - Make one zone's part of the open chapter.
  * @geo: the volume geometry; must outlive the zone.
  * @zone_count: how many zones share the chapter.
@@ -100,9 +119,9 @@ int ddi_open_chapter_zone_create(const struct ddi_geometry *geo, unsigned int zo
 	/* At least two buckets per record keeps the mean chain under one. */
 	zone->bucket_count = roundup_pow_of_two(2 * zone->capacity);
 	zone->bucket_bits = ilog2(zone->bucket_count);
-	zone->buckets = kvmalloc_array(zone->bucket_count, sizeof(u32), GFP_KERNEL);
-	zone->next = kvmalloc_array(zone->capacity, sizeof(u32), GFP_KERNEL);
-	zone->records = kvmalloc_array(zone->capacity, sizeof(*zone->records), GFP_KERNEL);
+	zone->buckets = ddi_table_alloc_array(zone->bucket_count, sizeof(u32));
+	zone->next = ddi_table_alloc_array(zone->capacity, sizeof(u32));
+	zone->records = ddi_table_alloc_array(zone->capacity, sizeof(*zone->records));
 	if (!zone->buckets || !zone->next || !zone->records) {
 		ddi_open_chapter_zone_free(zone);
 		return -ENOMEM;

@@ -37,6 +37,7 @@ struct ddi_open_chapter_stats {
  */
 struct ddi_open_chapter_zone;
 
+size_t ddi_open_chapter_zone_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_count);
 int ddi_open_chapter_zone_create(const struct ddi_geometry *geo, unsigned int zone_count,
 				 struct ddi_open_chapter_zone **zone_ptr);
 void ddi_open_chapter_zone_free(struct ddi_open_chapter_zone *zone);

@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
+#include "table-alloc.h"
 #include "page-cache.h"
 
 static u64 pending_word(u32 sequence, u32 physical_page)
@@ -283,6 +284,25 @@ void ddi_page_cache_clear_all(struct ddi_page_cache *cache)
 }
 
 /**
+ * ddi_page_cache_memory_bytes() - RAM a page cache's maps take.
+ * @indexable_pages: as for ddi_page_cache_init().
+ * @slot_count: likewise.
+ * @zone_count: likewise.
+ *
+ * Return: the bytes ddi_page_cache_init() allocates; the pages themselves
+ * are the volume's dm-bufio buffers, counted by the volume.
+ */
+size_t ddi_page_cache_memory_bytes(u32 indexable_pages, u32 slot_count, unsigned int zone_count)
+{
+	struct ddi_page_cache *cache;
+
+	return ddi_table_bytes((size_t)indexable_pages * sizeof(*cache->index)) +
+	       ddi_table_bytes((size_t)slot_count * sizeof(*cache->slots)) +
+	       kmalloc_size_roundup(zone_count * sizeof(*cache->pending)) +
+	       ddi_table_bytes(DDI_READ_QUEUE_SIZE * sizeof(*cache->read_queue));
+}
+
+/**
  * ddi_page_cache_init() - Set up an empty cache.
  * @cache: the cache to initialize.
  * @indexable_pages: the number of physical pages that may be cached.
@@ -308,11 +328,10 @@ int ddi_page_cache_init(struct ddi_page_cache *cache, u32 indexable_pages,
 	cache->slot_count = slot_count;
 	atomic64_set(&cache->clock, 1);
 
-	cache->index = kvmalloc_array(indexable_pages, sizeof(u16), GFP_KERNEL);
-	cache->slots = kvcalloc(slot_count, sizeof(*cache->slots), GFP_KERNEL);
+	cache->index = ddi_table_alloc_array(indexable_pages, sizeof(u16));
+	cache->slots = ddi_table_calloc(slot_count, sizeof(*cache->slots));
 	cache->pending = kcalloc(zone_count, sizeof(*cache->pending), GFP_KERNEL);
-	cache->read_queue = kvcalloc(DDI_READ_QUEUE_SIZE, sizeof(*cache->read_queue),
-				     GFP_KERNEL);
+	cache->read_queue = ddi_table_calloc(DDI_READ_QUEUE_SIZE, sizeof(*cache->read_queue));
 	if (!cache->index || !cache->slots || !cache->pending || !cache->read_queue) {
 		ddi_page_cache_destroy(cache);
 		return -ENOMEM;

@@ -69,6 +69,7 @@ struct ddi_page_cache {
 	atomic64_t clock;
 };
 
+size_t ddi_page_cache_memory_bytes(u32 indexable_pages, u32 slot_count, unsigned int zone_count);
 int ddi_page_cache_init(struct ddi_page_cache *cache, u32 indexable_pages,
 			u32 slot_count, unsigned int zone_count, struct mutex *lock);
 void ddi_page_cache_destroy(struct ddi_page_cache *cache);

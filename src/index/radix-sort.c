@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "table-alloc.h"
 #include "radix-sort.h"
 
 enum {
@@ -45,6 +46,18 @@ static u32 stack_entries_for(u32 max_keys)
 }
 
 /**
+ * ddi_radix_sorter_memory_bytes() - RAM a sorter for @max_keys keys takes.
+ * @max_keys: as for ddi_radix_sorter_create().
+ *
+ * Return: the bytes ddi_radix_sorter_create() allocates.
+ */
+size_t ddi_radix_sorter_memory_bytes(u32 max_keys)
+{
+	return ddi_table_bytes(struct_size_t(struct ddi_radix_sorter, stack,
+					     stack_entries_for(max_keys)));
+}
+
+/**
  * ddi_radix_sorter_create() - Make a sorter for up to @max_keys keys.
  * @max_keys: the most keys any later sort will be given.
  * @sorter_ptr: set to the new sorter.
@@ -56,7 +69,7 @@ int ddi_radix_sorter_create(u32 max_keys, struct ddi_radix_sorter **sorter_ptr)
 	u32 entries = stack_entries_for(max_keys);
 	struct ddi_radix_sorter *sorter;
 
-	sorter = kvzalloc(struct_size(sorter, stack, entries), GFP_KERNEL);
+	sorter = ddi_table_zalloc(struct_size(sorter, stack, entries));
 	if (!sorter)
 		return -ENOMEM;
 	sorter->max_keys = max_keys;

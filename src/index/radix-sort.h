@@ -18,6 +18,7 @@ struct ddi_radix_sorter;
  * allocates nothing. Sorting more keys than that fails with -EINVAL.
  */
 int ddi_radix_sorter_create(u32 max_keys, struct ddi_radix_sorter **sorter_ptr);
+size_t ddi_radix_sorter_memory_bytes(u32 max_keys);
 void ddi_radix_sorter_free(struct ddi_radix_sorter *sorter);
 int ddi_radix_sort(struct ddi_radix_sorter *sorter, const u8 *keys[], u32 count,
 		   u16 key_length);

@@ -136,6 +136,10 @@ struct ddi_volume {
 		      mutex_unlock(__held); schedule(); mutex_lock(__held)); \
 })
 
+/* A kernel thread's stack and task_struct, for the memory figures. */
+#define DDI_THREAD_BYTES (THREAD_SIZE + sizeof(struct task_struct))
+
+u64 ddi_volume_memory_bytes(const struct ddi_geometry *geo, const struct ddi_volume_config *config);
 int ddi_volume_create(const struct ddi_geometry *geo, struct block_device *bdev,
 		      const struct ddi_volume_config *config,
 		      struct ddi_volume **volume_ptr);

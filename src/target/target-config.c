@@ -66,20 +66,10 @@ struct ddi_option {
 		.duplicate_error = #key " given more than once",		\
 	}
 
-/*
- * The volume is sized from this, in quarter-GiB steps below 1 GiB and in
- * whole GiB above, as UDS does; other sizes would not map to a geometry.
- */
-static bool memory_allowed(unsigned int mib)
-{
-	return mib == 256 || mib == 512 || mib == 768 || mib % 1024 == 0;
-}
-
 /* In the order the formatter emits them. */
 static const struct ddi_option options[] = {
-	DDI_VALUE_OPTION(memory, memory_mib, 256, DDI_MAX_MEMORY_MIB, memory_allowed,
-			 "256, 512, 768 or a multiple of 1024 up to "
-			 __stringify(DDI_MAX_MEMORY_MIB)),
+	/* The RAM budget in MiB; the index picks the largest shape it holds. */
+	DDI_RANGE_OPTION(memory, memory_mib, DDI_MIN_MEMORY_MIB, DDI_MAX_MEMORY_MIB),
 	DDI_RANGE_OPTION(record_pages, record_pages, 1, DDI_MAX_RECORD_PAGES),
 	DDI_RANGE_OPTION(chapters, chapters, 2, DDI_MAX_CHAPTERS),
 	DDI_RANGE_OPTION(zones, zones, 1, DDI_MAX_ZONES),

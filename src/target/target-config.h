@@ -14,6 +14,7 @@
  * from the same numbers (__stringify) that it checks against.
  */
 #define DDI_DEFAULT_MEMORY_MIB 256
+#define DDI_MIN_MEMORY_MIB 64
 #define DDI_MAX_MEMORY_MIB 32768
 #define DDI_MAX_RECORD_PAGES 1024
 #define DDI_MAX_CHAPTERS 32768

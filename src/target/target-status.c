@@ -171,6 +171,10 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.index.open_ms);
 	DMEMIT("window_records=%llu\nwindow_gib=%llu\n", c.index.window_records,
 	       (c.index.window_records * DDI_BLOCK_SIZE) >> 30);
+	/* What "memory" budgets: the index and the most its posts may take. */
+	DMEMIT("memory_bytes=%llu\nindex_memory_bytes=%llu\nfalse_hints=%llu\n",
+	       c.index.memory_bytes + ((u64)target->config.post_memory_kib << 10),
+	       c.index.memory_bytes, c.index.false_hints);
 	DMEMIT("verify_reads=%llu\nverify_read_bytes=%llu\n", c.verify_reads,
 	       c.verify_read_bytes);
 	DMEMIT("scan_state=%s\nscan_first=%llu\nscan_end=%llu\nscan_position=%llu\n",

@@ -48,7 +48,7 @@ bad_table() {
 	fi
 }
 
-memory_range="dedup-index: memory must be 256, 512, 768 or a multiple of 1024 up to 32768"
+memory_range="dedup-index: memory must be 64..32768"
 
 # The devices.
 bad "dedup-index: requires <data_dev> <index_dev>" ""
@@ -83,8 +83,7 @@ bad "dedup-index: memory needs a value" "$D $I 2 memory verify"
 bad "dedup-index: memory value is not a number" "$D $I 2 memory big"
 bad "dedup-index: memory value is not a number" "$D $I 2 memory 512M"
 bad "$memory_range" "$D $I 2 memory 0"
-bad "$memory_range" "$D $I 2 memory 100"
-bad "$memory_range" "$D $I 2 memory 1536"
+bad "$memory_range" "$D $I 2 memory 63"
 bad "$memory_range" "$D $I 2 memory 33792"
 bad "$memory_range" "$D $I 2 memory 4294967296"
 

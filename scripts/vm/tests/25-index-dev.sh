@@ -72,6 +72,14 @@ dd if=/tmp/super of="$I" bs=4096 oflag=direct conv=notrunc 2>/dev/null || ddi_fa
 accepted "$D $I 4 $small4"
 ddi_assert_log 'loaded index state from slot'
 
+# An index that "memory 256" made before memory was a RAM budget has 64
+# record pages x 1024 chapters: memory 256 opens it as it is, from its save.
+accepted "$D $I 5 record_pages 64 chapters 1024 format"
+accepted "$D $I 2 memory 256"
+ddi_assert_log 'an index of the earlier shape for memory 256 \(64 record pages x 1024 chapters, 8323072 records\): opened as it is'
+ddi_assert_log 'loaded index state from slot'
+ddi_refute_log 'formatted'
+
 # Too small: the 64 MiB disk for the default 256 MiB index, blank or
 # holding an index whose superblock claims more than the device has.
 S=$DDI_SMALL

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the index's RAM: that "memory N" buys a shape whose
+ * index fits in N MiB and covers nearly as much as N MiB can, that the
+ * figure the index reports is what an open really takes from the page
+ * allocator, and that save slots sized by an earlier, larger volume index
+ * are still accepted while other sizes are not.
+ */
+
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/vmstat.h>
+
+#include "test-util.h"
+#include "index.h"
+
+enum {
+	MEMORY_DISK = 1,
+	MEMORY_DISK_BYTES = 64 << 20,
+};
+
+/*
+ * For each budget: the index and its posts fit, and a budget of 256 MiB
+ * to 4 GiB buys a window of a record for every 4 bytes of it (upstream's
+ * 64M records in 256 MiB), to within 0.1%: a page more per chapter would
+ * double the open chapter's hash buckets. Above, chapter numbers take
+ * more bits and 4.2 bytes is the bound. Up to the largest shape, the budget is
+ * nearly all used (within 10%), and a larger budget never buys less. One
+ * line per budget gives the sizing table of the admin guide.
+ */
+static void memory_shape_fits_budget(struct kunit *test)
+{
+	static const unsigned int budgets[] = {
+		64, 100, 256, 512, 768, 1024, 1536, 2048, 4096, 8192, 16384, 32768,
+	};
+	u64 last_records = 0, bytes, budget, records, device;
+	struct ddi_index_config config = { .zone_count = 1 };
+	struct ddi_geometry geo;
+	unsigned int i, zones;
+
+	for (i = 0; i < ARRAY_SIZE(budgets); i++) {
+		budget = (u64)budgets[i] << 20;
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], &geo));
+		bytes = ddi_index_memory_planned(&geo);
+		records = geo.records_per_volume;
+		config.memory_mb = budgets[i];
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device));
+		for (zones = 1; !ddi_volume_index_memory_needed(&geo, zones); zones++)
+			;
+		kunit_info(test, "memory %u: %u x %u, %llu records, %llu GiB, %llu KiB of RAM (%llu.%02llu bytes/record), index_dev %llu bytes, %u zones at least\n",
+			   budgets[i], geo.record_pages_per_chapter, geo.chapters_per_volume,
+			   records, (records * DDI_BLOCK_BYTES) >> 30, bytes >> 10,
+			   div64_u64(bytes, records), div64_u64(100 * bytes, records) % 100,
+			   device, zones);
+		KUNIT_EXPECT_LE(test, bytes, budget);
+		KUNIT_EXPECT_GT(test, records, last_records);
+		last_records = records;
+		/* The largest shape, which larger budgets than it needs stop at. */
+		if (geo.record_pages_per_chapter == DDI_MAX_RECORD_PAGES_PER_CHAPTER &&
+		    geo.chapters_per_volume == DDI_VOLUME_INDEX_MAX_CHAPTERS)
+			continue;
+		KUNIT_EXPECT_GE(test, bytes, budget * 9 / 10);
+		if (budgets[i] >= 256 && budgets[i] <= 4096)
+			KUNIT_EXPECT_GE(test, 4000 * records, budget * 999);
+		if (budgets[i] > 4096)
+			KUNIT_EXPECT_GE(test, 42 * records, budget * 10);
+	}
+	/* Too small a budget for any index. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_geometry(4, &geo));
+}
+
+/*
+ * The small explicit shapes of the admin guide: what their volume index
+ * and whole index take (one zone, the default cache), and their index_dev.
+ */
+static void memory_small_shapes(struct kunit *test)
+{
+	static const u32 shapes[][2] = { { 4, 16 }, { 16, 64 }, { 16, 128 }, { 64, 128 } };
+	struct ddi_index_config config = { .zone_count = 1 };
+	u64 volume_index, bytes, device;
+	struct ddi_geometry geo;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, shapes[i][0], shapes[i][1]));
+		config.record_pages_per_chapter = shapes[i][0];
+		config.chapters_per_volume = shapes[i][1];
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device));
+		volume_index = ddi_volume_index_memory_needed(&geo, 1);
+		bytes = ddi_index_memory_bytes(&geo, 1, 2, 7);
+		kunit_info(test, "record_pages %u chapters %u: %llu records, volume index %llu KiB, index %llu KiB, index_dev %llu bytes\n",
+			   shapes[i][0], shapes[i][1], geo.records_per_volume, volume_index >> 10,
+			   bytes >> 10, device);
+		KUNIT_EXPECT_GT(test, volume_index, 0ULL);
+		KUNIT_EXPECT_LT(test, volume_index, bytes);
+		KUNIT_EXPECT_GT(test, device, geo.bytes_per_volume);
+	}
+}
+
+/* The legacy shapes, which indexes made before the budget still have. */
+static void memory_legacy_shapes(struct kunit *test)
+{
+	struct ddi_geometry geo;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_legacy_geometry(256, &geo));
+	KUNIT_EXPECT_EQ(test, geo.record_pages_per_chapter, 64U);
+	KUNIT_EXPECT_EQ(test, geo.chapters_per_volume, 1024U);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_legacy_geometry(768, &geo));
+	KUNIT_EXPECT_EQ(test, geo.chapters_per_volume, 3072U);
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_legacy_geometry(2048, &geo));
+	KUNIT_EXPECT_EQ(test, geo.record_pages_per_chapter, 256U);
+	KUNIT_EXPECT_EQ(test, geo.chapters_per_volume, 2048U);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_legacy_geometry(100, &geo));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_legacy_geometry(1536, &geo));
+}
+
+static unsigned long free_pages_now(void)
+{
+	drain_all_pages(NULL);
+	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+static void close_index(void *index)
+{
+	ddi_index_close(index);
+}
+
+/*
+ * An open takes from the page allocator what the index reports, within
+ * 10% and 1.5 MiB for pages on the per-CPU lists and the RAM disk's
+ * blocks that the format writes.
+ */
+static void memory_bytes_is_what_open_takes(struct kunit *test)
+{
+	static const struct ddi_index_config config = {
+		.record_pages_per_chapter = 64,
+		.chapters_per_volume = 96,
+		.zone_count = 2,
+		.reader_count = 2,
+		.cache_chapters = 7,
+		.format = true,
+	};
+	struct ddi_test_disk *disk = ddi_test_disk_open(test, MEMORY_DISK, MEMORY_DISK_BYTES);
+	struct ddi_index_stats stats;
+	struct ddi_index *index;
+	unsigned long before, after;
+	u64 took, slack = 3 << 19;
+
+	before = free_pages_now();
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
+	after = free_pages_now();
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, index));
+	took = before > after ? (u64)(before - after) << PAGE_SHIFT : 0;
+	ddi_index_get_stats(index, &stats);
+	kunit_info(test, "open took %llu KiB; the index reports %llu KiB, its volume index %llu KiB\n",
+		   took >> 10, stats.memory_bytes >> 10, stats.volume_index_bytes >> 10);
+	KUNIT_EXPECT_LE(test, took, stats.memory_bytes + stats.memory_bytes / 10 + slack);
+	KUNIT_EXPECT_GE(test, took + stats.memory_bytes / 10 + slack, stats.memory_bytes);
+	KUNIT_EXPECT_LT(test, stats.volume_index_bytes, stats.memory_bytes);
+}
+
+/*
+ * A superblock whose save slots are larger than this code lays out, as an
+ * index formatted with 32-bit volume index entries has, is accepted where
+ * the caller allows it (up to twice the size, for the legacy shapes); a
+ * smaller slot, or a larger one than allowed, is not.
+ */
+static void memory_larger_save_slots_accepted(struct kunit *test)
+{
+	struct ddi_index_layout found;
+	struct ddi_geometry geo;
+	const char *field;
+	u64 save = 3 << 20;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, 64, 128));
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &geo, 1, save, 7));
+	KUNIT_EXPECT_EQ(test, 0, ddi_layout_check(&found, &geo, save, 2 * save, &field));
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &geo, 1, save * 13 / 10, 7));
+	KUNIT_EXPECT_EQ(test, 0, ddi_layout_check(&found, &geo, save, 2 * save, &field));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_layout_check(&found, &geo, save, save, &field));
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &geo, 1, save * 5 / 2, 7));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_layout_check(&found, &geo, save, 2 * save, &field));
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &geo, 1, save / 2, 7));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_layout_check(&found, &geo, save, 2 * save, &field));
+	/* Larger slots, but a volume that does not start after them. */
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &geo, 1, save * 13 / 10, 7));
+	found.volume_start_block--;
+	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_layout_check(&found, &geo, save, 2 * save, &field));
+}
+
+static struct kunit_case index_memory_cases[] = {
+	KUNIT_CASE(memory_shape_fits_budget),
+	KUNIT_CASE(memory_small_shapes),
+	KUNIT_CASE(memory_legacy_shapes),
+	KUNIT_CASE(memory_bytes_is_what_open_takes),
+	KUNIT_CASE(memory_larger_save_slots_accepted),
+	{}
+};
+
+static struct kunit_suite index_memory_suite = {
+	.name = "dm_dedup_index_index_memory",
+	.test_cases = index_memory_cases,
+};
+
+kunit_test_suite(index_memory_suite);
