@@ -21,12 +21,12 @@ enum name_location {
 	IN_VOLUME,
 };
 
-static void complete_request(struct ddi_index *index, struct ddi_request *request)
+static void complete_request(struct ddi_index_zone *zone, struct ddi_request *request)
 {
 	request->callback(request);
-	/* After the callback the request may be gone: touch only the index. */
-	if (atomic64_dec_and_test(&index->in_flight))
-		wake_up_all(&index->flush_wait);
+	/* After the callback the request may be gone: touch only the zone. */
+	if (atomic64_dec_and_test(&zone->in_flight))
+		wake_up_all(&zone->index->flush_wait);
 }
 
 /**
@@ -106,7 +106,7 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 		break;
 	}
 	ddi_stat_add(zone->stats.requests, 1);
-	complete_request(index, request);
+	complete_request(zone, request);
 }
 
 /* A volume search that could not be done is a miss, never bad data. */
@@ -273,9 +273,13 @@ void ddi_index_zone_requeue(struct ddi_request *request, void *context)
 	struct ddi_index *index = context;
 	struct ddi_index_zone *zone = index->zones[request->priv.zone];
 
-	/* llist_add is a full barrier: the zone sees the request's new state. */
-	llist_add(&request->priv.zone_node, &zone->queue);
-	wake_up(&zone->wait);
+	/*
+	 * llist_add is a full barrier: the zone sees the request's new state.
+	 * Only an add to an empty queue wakes the zone, as ddi_index_launch()
+	 * explains.
+	 */
+	if (llist_add(&request->priv.zone_node, &zone->queue))
+		wake_up(&zone->wait);
 }
 
 /**
@@ -296,9 +300,19 @@ void ddi_index_launch(struct ddi_index *index, struct ddi_request *request)
 	request->priv.requeued = false;
 	request->priv.stage = DDI_STAGE_START;
 	zone = index->zones[request->priv.zone];
-	atomic64_inc(&index->in_flight);
-	llist_add(&request->priv.zone_node, &zone->queue);
-	wake_up(&zone->wait);
+	atomic64_inc(&zone->in_flight);
+	/*
+	 * Only the add that finds the queue empty wakes the zone: a wake_up()
+	 * takes the wait queue's lock, which every launch contended for with
+	 * the zone thread. Any later add finds the queue not empty until the
+	 * zone takes it all with llist_del_all(), and a zone that has taken it
+	 * checks the queue again before it sleeps. The full barrier of
+	 * llist_add()'s cmpxchg pairs with the one set_current_state() puts
+	 * between the zone's going to sleep and its check of the queue in
+	 * wait_event_idle(), so the waking add cannot be missed.
+	 */
+	if (llist_add(&request->priv.zone_node, &zone->queue))
+		wake_up(&zone->wait);
 }
 EXPORT_SYMBOL_GPL(ddi_index_launch);
 

@@ -422,7 +422,6 @@ static struct ddi_index *alloc_index(struct block_device *bdev,
 	index->config = *config;
 	index->bdev = bdev;
 	index->zone_count = config->zone_count;
-	atomic64_set(&index->in_flight, 0);
 	init_waitqueue_head(&index->flush_wait);
 	mutex_init(&index->save_mutex);
 	init_waitqueue_head(&index->pause_wait);
@@ -543,13 +542,24 @@ out:
 }
 EXPORT_SYMBOL_GPL(ddi_index_open);
 
+static bool requests_in_flight(struct ddi_index *index)
+{
+	unsigned int z;
+
+	for (z = 0; z < index->zone_count; z++) {
+		if (atomic64_read(&index->zones[z]->in_flight))
+			return true;
+	}
+	return false;
+}
+
 /**
  * ddi_index_flush() - Wait until every launched request has completed.
  * @index: the index.
  */
 void ddi_index_flush(struct ddi_index *index)
 {
-	wait_event_idle(index->flush_wait, atomic64_read(&index->in_flight) == 0);
+	wait_event_idle(index->flush_wait, !requests_in_flight(index));
 }
 EXPORT_SYMBOL_GPL(ddi_index_flush);
 

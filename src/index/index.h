@@ -35,6 +35,12 @@ struct ddi_index_zone {
 	struct task_struct *thread;
 	/* New and requeued requests; any thread adds, only the zone takes. */
 	struct llist_head queue;
+	/*
+	 * Requests launched to the zone and not yet completed: one counter a
+	 * zone, on the line its queue's launchers write anyway, so that zones
+	 * do not contend for one counter of the whole index.
+	 */
+	atomic64_t in_flight;
 	wait_queue_head_t wait;
 	/* Records of the open chapter, and of the one being written. */
 	struct ddi_open_chapter_zone *open;
@@ -106,8 +112,7 @@ struct ddi_index {
 	unsigned int zone_count;
 	struct ddi_index_zone *zones[DDI_MAX_ZONES];
 	struct ddi_chapter_writer writer;
-	/* Requests launched and not yet completed; flush waits for zero. */
-	atomic64_t in_flight;
+	/* Woken when a zone's in_flight falls to 0; flush waits for all. */
 	wait_queue_head_t flush_wait;
 	/*
 	 * A save pauses the zone threads so that it reads their state at
