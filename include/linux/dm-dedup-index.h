@@ -172,6 +172,8 @@ struct ddi_index_config {
  * @volume_index_bytes: memory of the volume index.
  * @window_records: records the volume holds when full: how many distinct
  *	blocks the index can remember before it forgets the oldest.
+ * @close_wait_ns: time the zone threads spent, summed, waiting at a chapter
+ *	close for the chapter writer to finish the chapter before.
  * @false_hints: posts of new names that the volume index sent to a chapter
  *	for nothing, as another name's entry had the same tag: the volume
  *	index's false positives, each costing a chapter search.
@@ -202,6 +204,7 @@ struct ddi_index_stats {
 	u64 read_errors;
 	u64 volume_index_bytes;
 	u64 window_records;
+	u64 close_wait_ns;
 	u64 false_hints;
 	u64 memory_bytes;
 	enum ddi_index_opened opened;

@@ -238,13 +238,14 @@ static void report(struct kunit *test, struct bench *b, const char *workload,
 
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&b->run->wrong), 0, "%s zones=%u", workload,
 			    zones);
-	kunit_info(test, "ddi-bench: index workload=%s zones=%u posts=%u ns=%lld posts_per_sec=%llu duplicates_found=%d pages_read=%llu cache_hits=%llu cache_misses=%llu chapters_written=%llu false_hints=%llu\n",
+	kunit_info(test, "ddi-bench: index workload=%s zones=%u posts=%u ns=%lld posts_per_sec=%llu duplicates_found=%d pages_read=%llu cache_hits=%llu cache_misses=%llu chapters_written=%llu false_hints=%llu close_wait_ms=%llu\n",
 		   workload, zones, r->posts, r->ns,
 		   div64_u64((u64)r->posts * NSEC_PER_SEC, max_t(s64, r->ns, 1)),
 		   atomic_read(&b->run->found), s1->pages_read - s0->pages_read,
 		   s1->cache_hits - s0->cache_hits, s1->cache_misses - s0->cache_misses,
 		   s1->chapters_written - s0->chapters_written,
-		   s1->false_hints - s0->false_hints);
+		   s1->false_hints - s0->false_hints,
+		   div_u64(s1->close_wait_ns - s0->close_wait_ns, NSEC_PER_MSEC));
 }
 
 /* Post @count new names, records [first, first + count), untimed. */

@@ -7,10 +7,12 @@
  */
 
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "index.h"
+#include "stat-counter.h"
 
 /*
  * Acquire: pairs with each zone's release in ddi_chapter_writer_hand_over(),
@@ -207,8 +209,14 @@ void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone)
 	u64 vcn = zone->open_vcn;
 	u32 chapters = index->geo.chapters_per_volume;
 
-	wait_event_idle(writer->written_wait,
-			atomic64_read_acquire(&writer->written_end) >= (s64)vcn);
+	/* Counted, as a zone waiting here is what limits the zones' rate. */
+	if (atomic64_read_acquire(&writer->written_end) < (s64)vcn) {
+		ktime_t start = ktime_get();
+
+		wait_event_idle(writer->written_wait,
+				atomic64_read_acquire(&writer->written_end) >= (s64)vcn);
+		ddi_stat_add(zone->stats.close_wait_ns, ktime_to_ns(ktime_sub(ktime_get(), start)));
+	}
 	swap(zone->open, zone->closing);
 	ddi_open_chapter_zone_reset(zone->open);
 

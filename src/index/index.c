@@ -714,6 +714,7 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 		stats->updates += READ_ONCE(zs->updates);
 		stats->deletes += READ_ONCE(zs->deletes);
 		stats->requests += READ_ONCE(zs->requests);
+		stats->close_wait_ns += READ_ONCE(zs->close_wait_ns);
 	}
 	ddi_volume_get_stats(index->volume, &volume);
 	stats->cache_hits = volume.cache_hits;

@@ -27,6 +27,8 @@ struct ddi_zone_stats {
 	u64 deletes;
 	u64 requests;
 	u64 volume_index_full;
+	/* Time spent waiting, at a chapter close, for the previous chapter's write. */
+	u64 close_wait_ns;
 } ____cacheline_aligned_in_smp;
 
 struct ddi_index_zone {
