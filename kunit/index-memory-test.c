@@ -42,7 +42,7 @@ static void memory_shape_fits_budget(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(budgets); i++) {
 		budget = (u64)budgets[i] << 20;
-		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], &geo));
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], false, &geo));
 		bytes = ddi_index_memory_planned(&geo);
 		records = geo.records_per_volume;
 		config.memory_mb = budgets[i];
@@ -68,7 +68,7 @@ static void memory_shape_fits_budget(struct kunit *test)
 			KUNIT_EXPECT_GE(test, 42 * records, budget * 10);
 	}
 	/* Too small a budget for any index. */
-	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_geometry(4, &geo));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_geometry(4, false, &geo));
 }
 
 /*

@@ -19,6 +19,8 @@
 #define DDI_DATA_SIZE 16
 /* Bytes of its own that the index's user may keep in every save. */
 #define DDI_CLIENT_STATE_BYTES 64
+/* A sparse index keeps one name in this many, its hooks, for old chapters. */
+#define DDI_SPARSE_SAMPLE_RATE 32
 
 /* A record name: 16 bytes of a good hash of the content being indexed. */
 struct ddi_name {
@@ -98,6 +100,8 @@ struct ddi_request {
 		bool requeued;
 		/* The volume index named a chapter for the name. */
 		bool hinted;
+		/* The sparse cache named it (priv.vcn, priv.record_page). */
+		bool sparse;
 	} priv;
 };
 
@@ -131,6 +135,11 @@ enum ddi_index_opened {
  * @cache_chapters: page cache size, in chapters' worth of record pages.
  * @format: whether a device holding something other than an index of this
  *	shape may be formatted; a blank device is always formatted.
+ * @sparse: a sparse index: only the newest chapters (a twentieth) keep
+ *	every name in RAM, the older ones only their hooks (a name in
+ *	DDI_SPARSE_SAMPLE_RATE), so the same @memory_mb covers about ten
+ *	times the window. A hook that finds an old chapter brings its index
+ *	into a cache that the names after it search.
  */
 struct ddi_index_config {
 	unsigned int memory_mb;
@@ -140,6 +149,7 @@ struct ddi_index_config {
 	unsigned int reader_count;
 	unsigned int cache_chapters;
 	bool format;
+	bool sparse;
 };
 
 /**
@@ -180,6 +190,11 @@ struct ddi_index_config {
  * @memory_bytes: RAM the index holds: volume index, page cache, open
  *	chapters and chapter writer (what "memory" budgets, less the posts
  *	of the index's user).
+ * @sparse_chapters: chapters that keep only their hooks in RAM (0: dense).
+ * @sparse_cache_hits: names found in a chapter of the sparse cache.
+ * @sparse_cache_misses: names not in the volume index that the sparse
+ *	cache did not hold either (new names, or duplicates sparse missed).
+ * @sparse_chapters_loaded: chapter indexes read into the sparse cache.
  * @opened: what the open found and did.
  * @open_ms: how long the open took, a rebuild included.
  */
@@ -207,6 +222,10 @@ struct ddi_index_stats {
 	u64 close_wait_ns;
 	u64 false_hints;
 	u64 memory_bytes;
+	u64 sparse_chapters;
+	u64 sparse_cache_hits;
+	u64 sparse_cache_misses;
+	u64 sparse_chapters_loaded;
 	enum ddi_index_opened opened;
 	u64 open_ms;
 };

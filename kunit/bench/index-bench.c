@@ -409,7 +409,7 @@ static void bench_index_memory(struct kunit *test)
 		struct ddi_geometry big;
 		u64 bytes;
 
-		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(memory_mb[s], &big));
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(memory_mb[s], false, &big));
 		bytes = ddi_volume_index_memory_needed(&big, 1);
 		KUNIT_EXPECT_GT(test, bytes, 0ULL);
 		report_memory(test, "computed", &big, 1, bytes);

@@ -226,8 +226,8 @@ void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone)
 	 * overwritten (see chapter_expired() in index-zone.c).
 	 */
 	zone->open_vcn = vcn + 1;
-	ddi_volume_index_set_window(index->volume_index, zone->id,
-				    vcn + 1 > chapters ? vcn + 1 - chapters : 0, vcn + 1);
+	ddi_index_volume_index_set_window(index, zone->id,
+					  vcn + 1 > chapters ? vcn + 1 - chapters : 0, vcn + 1);
 
 	/*
 	 * Release: publishes all of the above to the writer (acquire in

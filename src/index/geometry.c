@@ -98,6 +98,58 @@ int ddi_geometry_init(struct ddi_geometry *geo, u32 record_pages_per_chapter,
 }
 
 /**
+ * ddi_geometry_init_sparse() - Compute the geometry of a sparse volume.
+ * @geo: the geometry to fill in.
+ * @record_pages_per_chapter: record pages in each chapter.
+ * @chapters_per_volume: chapters kept in the circular volume, at least 3.
+ *
+ * The newest twentieth of the chapters stays dense, the open chapter
+ * counted, and never fewer than 2 (the open chapter and the one written
+ * last, which a run of duplicates is likely still reading); the rest keep
+ * their hooks only.
+ *
+ * Return: 0, or -EINVAL if no valid sparse volume has this shape.
+ */
+int ddi_geometry_init_sparse(struct ddi_geometry *geo, u32 record_pages_per_chapter,
+			     u32 chapters_per_volume)
+{
+	int ret = ddi_geometry_init(geo, record_pages_per_chapter, chapters_per_volume);
+
+	if (ret)
+		return ret;
+	geo->sparse_chapters_per_volume =
+		chapters_per_volume - max(2U, chapters_per_volume / 20);
+	geo->sparse_sample_rate = DDI_SPARSE_SAMPLE_RATE;
+	return ddi_geometry_validate(geo);
+}
+
+/**
+ * ddi_geometry_volume_index_part() - The shape a part of the volume index covers.
+ * @geo: the volume geometry.
+ * @hooks: the part for hooks (a sparse volume's every chapter) rather than
+ *	for all names of the dense chapters.
+ * @part: set to @geo with its chapter count and records changed to what
+ *	the part spans and holds; the volume index sizes itself by these.
+ *
+ * A dense volume has one part, with every chapter and record.
+ */
+void ddi_geometry_volume_index_part(const struct ddi_geometry *geo, bool hooks,
+				    struct ddi_geometry *part)
+{
+	*part = *geo;
+	if (!ddi_geometry_is_sparse(geo))
+		return;
+	if (hooks) {
+		part->records_per_volume = DIV_ROUND_UP_ULL(geo->records_per_volume,
+							    geo->sparse_sample_rate);
+	} else {
+		part->chapters_per_volume = ddi_geometry_dense_chapters(geo);
+		part->records_per_volume = (u64)geo->records_per_chapter *
+					   part->chapters_per_volume;
+	}
+}
+
+/**
  * ddi_geometry_validate() - Check that a geometry describes a usable volume.
  * @geo: the geometry, freshly computed or decoded from disk.
  *
@@ -143,6 +195,12 @@ int ddi_geometry_validate(const struct ddi_geometry *geo)
 	    (1ULL << geo->chapter_payload_bits) < geo->record_pages_per_chapter)
 		return -EINVAL;
 
+	if (geo->sparse_chapters_per_volume == 0)
+		return geo->sparse_sample_rate ? -EINVAL : 0;
+	if (geo->sparse_sample_rate != DDI_SPARSE_SAMPLE_RATE ||
+	    geo->sparse_chapters_per_volume + DDI_MIN_CHAPTERS_PER_VOLUME >
+	    geo->chapters_per_volume)
+		return -EINVAL;
 	return 0;
 }
 

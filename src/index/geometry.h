@@ -69,11 +69,47 @@ struct ddi_geometry {
 	u8 chapter_address_bits;
 	u8 chapter_mean_delta_bits;
 	u8 chapter_payload_bits;
+
+	/*
+	 * A sparse volume: its oldest sparse_chapters_per_volume chapters keep
+	 * only their hooks, a name in sparse_sample_rate, in the volume index.
+	 * Both 0 for a dense volume.
+	 */
+	u32 sparse_chapters_per_volume;
+	u32 sparse_sample_rate;
 };
 
 int ddi_geometry_init(struct ddi_geometry *geo, u32 record_pages_per_chapter,
 		      u32 chapters_per_volume);
+int ddi_geometry_init_sparse(struct ddi_geometry *geo, u32 record_pages_per_chapter,
+			     u32 chapters_per_volume);
 int ddi_geometry_validate(const struct ddi_geometry *geo);
+void ddi_geometry_volume_index_part(const struct ddi_geometry *geo, bool hooks,
+				    struct ddi_geometry *part);
+
+static inline bool ddi_geometry_is_sparse(const struct ddi_geometry *geo)
+{
+	return geo->sparse_chapters_per_volume != 0;
+}
+
+/* The newest chapters, which keep every name in the volume index. */
+static inline u32 ddi_geometry_dense_chapters(const struct ddi_geometry *geo)
+{
+	return geo->chapters_per_volume - geo->sparse_chapters_per_volume;
+}
+
+/*
+ * Whether a name is a hook of a sparse volume. Byte 10 is used by nothing
+ * else that picks a place for the name (the zone takes bytes 12 to 15, the
+ * chapter index bytes 0 to 7, and the volume index mixes bytes 8 to 15
+ * through a multiply), so hooks spread evenly over zones and lists.
+ */
+static inline bool ddi_geometry_is_hook(const struct ddi_geometry *geo,
+					const struct ddi_name *name)
+{
+	return geo->sparse_sample_rate &&
+	       (name->bytes[10] & (geo->sparse_sample_rate - 1)) == 0;
+}
 
 static inline u32 ddi_physical_chapter(const struct ddi_geometry *geo, u64 vcn)
 {

@@ -5,7 +5,8 @@
  * Every part of the index says what it allocates for a shape: the volume
  * index, the volume (its page cache's dm-bufio buffers, its maps), each
  * zone's open chapter and the chapter being written, and the chapter
- * writer. ddi_index_memory_bytes() adds them up; it is what "stats"
+ * writer, and for a sparse volume its hooks and sparse cache.
+ * ddi_index_memory_bytes() adds them up; it is what "stats"
  * reports, and what the shape for "memory N" is chosen by: the largest
  * volume whose index, with the default cache and the default bound on the
  * target's posts in flight, fits in N MiB.
@@ -32,6 +33,7 @@ enum {
 	PLAN_READERS = 2,
 	PLAN_POST_BYTES = 4 << 20,
 	PLAN_CHAPTERS_STEP = 1024,
+	PLAN_SPARSE_CHAPTERS_STEP = 10 * PLAN_CHAPTERS_STEP,
 };
 
 /**
@@ -53,7 +55,7 @@ u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_cou
 		.reader_count = reader_count,
 		.cache_chapters = cache_chapters,
 	};
-	u64 volume_index = ddi_volume_index_memory_needed(geo, zone_count);
+	u64 volume_index = ddi_index_volume_index_bytes(geo, zone_count);
 
 	if (!volume_index)
 		return 0;
@@ -78,7 +80,7 @@ u64 ddi_index_memory_planned(const struct ddi_geometry *geo)
 {
 	u64 bytes;
 
-	if (!ddi_volume_index_memory_needed(geo, DDI_MAX_ZONES))
+	if (!ddi_index_volume_index_bytes(geo, DDI_MAX_ZONES))
 		return U64_MAX;
 	bytes = ddi_index_memory_bytes(geo, 1, PLAN_READERS, PLAN_CACHE_CHAPTERS);
 	if (!bytes)
@@ -87,11 +89,17 @@ u64 ddi_index_memory_planned(const struct ddi_geometry *geo)
 	return bytes + PLAN_POST_BYTES;
 }
 
-static u64 planned_bytes(u32 record_pages, u32 chapters)
+static int init_shape(struct ddi_geometry *geo, u32 record_pages, u32 chapters, bool sparse)
+{
+	return sparse ? ddi_geometry_init_sparse(geo, record_pages, chapters) :
+			ddi_geometry_init(geo, record_pages, chapters);
+}
+
+static u64 planned_bytes(u32 record_pages, u32 chapters, bool sparse)
 {
 	struct ddi_geometry geo;
 
-	if (ddi_geometry_init(&geo, record_pages, chapters))
+	if (init_shape(&geo, record_pages, chapters, sparse))
 		return U64_MAX;
 	return ddi_index_memory_planned(&geo);
 }
@@ -100,14 +108,14 @@ static u64 planned_bytes(u32 record_pages, u32 chapters)
  * The most record pages per chapter, for this many chapters, that fit in
  * @budget bytes, or 0 if not even one does. The cost rises with the pages.
  */
-static u32 most_pages(u32 chapters, u64 budget)
+static u32 most_pages(u32 chapters, bool sparse, u64 budget)
 {
 	u32 low = 0, high = DDI_MAX_RECORD_PAGES_PER_CHAPTER;
 
 	while (low < high) {
 		u32 mid = low + (high - low + 1) / 2;
 
-		if (planned_bytes(mid, chapters) <= budget)
+		if (planned_bytes(mid, chapters, sparse) <= budget)
 			low = mid;
 		else
 			high = mid - 1;
@@ -118,20 +126,24 @@ static u32 most_pages(u32 chapters, u64 budget)
 /**
  * ddi_index_memory_geometry() - The volume shape "memory N" buys.
  * @memory_mb: the RAM budget in MiB.
+ * @sparse: a sparse volume.
  * @geo: set to the shape.
  *
  * 1024 chapters, with as many record pages each as fit; once chapters are
- * at their largest (1024 record pages), 1024 chapters more at a time.
+ * at their largest (1024 record pages), 1024 chapters more at a time. A
+ * sparse volume takes ten times the chapters at each step (most of them
+ * keep a name in 32), up to the most a volume index part can number.
  *
  * Return: 0, or -EINVAL if the budget holds no index.
  */
-int ddi_index_memory_geometry(unsigned int memory_mb, struct ddi_geometry *geo)
+int ddi_index_memory_geometry(unsigned int memory_mb, bool sparse, struct ddi_geometry *geo)
 {
+	u32 step = sparse ? PLAN_SPARSE_CHAPTERS_STEP : PLAN_CHAPTERS_STEP;
 	u64 budget = (u64)memory_mb << 20;
-	u32 chapters = PLAN_CHAPTERS_STEP, pages, best_pages = 0, best_chapters = 0;
+	u32 chapters = step, pages, best_pages = 0, best_chapters = 0;
 
-	for (; chapters <= DDI_VOLUME_INDEX_MAX_CHAPTERS; chapters += PLAN_CHAPTERS_STEP) {
-		pages = most_pages(chapters, budget);
+	for (; chapters <= DDI_VOLUME_INDEX_MAX_CHAPTERS; chapters += step) {
+		pages = most_pages(chapters, sparse, budget);
 		if (!pages)
 			break;
 		best_pages = pages;
@@ -141,7 +153,7 @@ int ddi_index_memory_geometry(unsigned int memory_mb, struct ddi_geometry *geo)
 	}
 	if (!best_pages)
 		return -EINVAL;
-	return ddi_geometry_init(geo, best_pages, best_chapters);
+	return init_shape(geo, best_pages, best_chapters, sparse);
 }
 
 /**

@@ -24,7 +24,7 @@ static void set_windows(struct ddi_index *index, u64 lowest_vcn, u64 open_vcn)
 
 	oldest = max(oldest, lowest_vcn);
 	for (z = 0; z < index->zone_count; z++)
-		ddi_volume_index_set_window(index->volume_index, z, oldest, open_vcn);
+		ddi_index_volume_index_set_window(index, z, oldest, open_vcn);
 }
 
 /*
@@ -164,11 +164,16 @@ static int repair_index_pages(struct ddi_index *index, u64 vcn, struct rebuild_s
  * another's and the name goes beside it. Hits are rare outside names kept
  * in several chapters, so the extra reads are few.
  */
-static int rebuild_put(struct ddi_index *index, const struct ddi_name *name, u64 vcn)
+static int rebuild_put(struct ddi_index *index, const struct ddi_name *name, u64 vcn,
+		       u64 open_vcn)
 {
-	struct ddi_volume_index *vi = index->volume_index;
+	struct ddi_volume_index *vi = ddi_index_volume_index(index, name);
 	bool same_name = false;
 	u64 hinted;
+
+	/* A sparse chapter keeps only its hooks, as the zones would have left it. */
+	if (vi == index->volume_index && ddi_index_chapter_is_sparse(index, open_vcn, vcn))
+		return -ENOENT;
 
 	if (!ddi_volume_index_lookup(vi, name, &hinted))
 		return ddi_volume_index_put(vi, name, vcn);
@@ -187,7 +192,7 @@ static int rebuild_put(struct ddi_index *index, const struct ddi_name *name, u64
  * @vcn (damaged, or left from the chapter's previous lap by a torn write).
  * The names also go to @repair, unless it is NULL.
  */
-static u64 rebuild_records(struct ddi_index *index, u64 vcn, u8 *copy,
+static u64 rebuild_records(struct ddi_index *index, u64 vcn, u64 open_vcn, u8 *copy,
 			   struct ddi_chapter_repair *repair, u32 *damaged)
 {
 	const struct ddi_geometry *geo = &index->geo;
@@ -212,7 +217,7 @@ static u64 rebuild_records(struct ddi_index *index, u64 vcn, u8 *copy,
 		for (i = 0; i < header.count; i++, record++) {
 			if (repair)
 				ddi_chapter_repair_add(repair, &record->name, page);
-			if (!rebuild_put(index, &record->name, vcn))
+			if (!rebuild_put(index, &record->name, vcn, open_vcn))
 				records++;
 		}
 	}
@@ -281,7 +286,7 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		}
 		if (index_damage)
 			ddi_chapter_repair_reset(state.repair, vcn);
-		records += rebuild_records(index, vcn, state.copy,
+		records += rebuild_records(index, vcn, highest_vcn + 1, state.copy,
 					   index_damage ? state.repair : NULL, &record_damage);
 		damage = index_damage + record_damage;
 		if (index_damage && damage < geo->pages_per_chapter)

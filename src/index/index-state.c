@@ -25,7 +25,10 @@ static void section_sizes(struct ddi_index *index, u64 sizes[DDI_SAVE_SECTIONS])
 {
 	sizes[DDI_SAVE_PAGE_MAP] = ddi_index_page_map_save_size(&index->geo);
 	sizes[DDI_SAVE_OPEN_CHAPTER] = ddi_open_chapter_save_size(&index->geo);
+	/* A sparse index's hooks follow the rest in the same section. */
 	sizes[DDI_SAVE_VOLUME_INDEX] = ddi_volume_index_save_size(index->volume_index);
+	if (index->hook_index)
+		sizes[DDI_SAVE_VOLUME_INDEX] += ddi_volume_index_save_size(index->hook_index);
 }
 
 static struct ddi_open_chapter_zone **open_zones(struct ddi_index *index,
@@ -67,6 +70,8 @@ static void save_sections(struct ddi_index *index, struct ddi_save_stream *s,
 	end_section(s, end);
 	end += sizes[DDI_SAVE_VOLUME_INDEX];
 	ddi_volume_index_encode(index->volume_index, s);
+	if (index->hook_index)
+		ddi_volume_index_encode(index->hook_index, s);
 	end_section(s, end);
 }
 
@@ -126,7 +131,9 @@ static const char *load_sections(struct ddi_index *index, struct ddi_save_stream
 	if (vcn != header->open_vcn)
 		return "the open chapter is not the one the header names";
 	end += sizes[DDI_SAVE_VOLUME_INDEX];
-	if (ddi_volume_index_decode(index->volume_index, s, true) || end_section(s, end))
+	if (ddi_volume_index_decode(index->volume_index, s, true) ||
+	    (index->hook_index && ddi_volume_index_decode(index->hook_index, s, true)) ||
+	    end_section(s, end))
 		return "the volume index is damaged";
 	return NULL;
 }
@@ -160,6 +167,11 @@ static const char *check_loaded(struct ddi_index *index, u64 open_vcn, u32 dropp
 		ddi_volume_index_get_window(index->volume_index, z, &oldest, &newest);
 		if (newest != open_vcn)
 			return "the volume index window does not end at the open chapter";
+		if (index->hook_index) {
+			ddi_volume_index_get_window(index->hook_index, z, &oldest, &newest);
+			if (newest != open_vcn)
+				return "the hooks' window does not end at the open chapter";
+		}
 	}
 	return NULL;
 }

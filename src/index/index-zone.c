@@ -43,6 +43,7 @@ void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_nam
 			       const struct ddi_data *data, bool hint_denied)
 {
 	struct ddi_index *index = zone->index;
+	struct ddi_volume_index *vi = ddi_index_volume_index(index, name);
 	bool full = false;
 	int ret;
 
@@ -53,9 +54,9 @@ void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_nam
 	 * tag: keep that name's entry and hold this one whole beside it.
 	 */
 	if (hint_denied)
-		ret = ddi_volume_index_put_collision(index->volume_index, name, zone->open_vcn);
+		ret = ddi_volume_index_put_collision(vi, name, zone->open_vcn);
 	else
-		ret = ddi_volume_index_put(index->volume_index, name, zone->open_vcn);
+		ret = ddi_volume_index_put(vi, name, zone->open_vcn);
 	if (ret)
 		zone->stats.volume_index_full++;
 	if (full) {
@@ -71,6 +72,13 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 	struct ddi_index *index = zone->index;
 	bool refresh = request->found && where != IN_OPEN_CHAPTER;
 	bool denied = request->priv.hinted && !request->found;
+
+	if (request->priv.sparse) {
+		if (request->found)
+			ddi_stat_add(zone->stats.sparse_hits, 1);
+		else
+			ddi_stat_add(zone->stats.sparse_misses, 1);
+	}
 
 	switch (request->type) {
 	case DDI_POST:
@@ -101,7 +109,8 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 		if (request->found) {
 			ddi_stat_add(zone->stats.deletes, 1);
 			ddi_open_chapter_zone_remove(zone->open, &request->name);
-			ddi_volume_index_remove(index->volume_index, &request->name);
+			ddi_volume_index_remove(ddi_index_volume_index(index, &request->name),
+						&request->name);
 		}
 		break;
 	}
@@ -136,21 +145,52 @@ static bool search_volume(struct ddi_index_zone *zone, struct ddi_request *reque
 	return true;
 }
 
+/*
+ * A name of a sparse index that the volume index does not hold may still
+ * be in an old chapter, which keeps only its hooks in the volume index:
+ * search the chapters a hook brought into the sparse cache. The record
+ * page decides, as for a hint.
+ */
+static void search_sparse_cache(struct ddi_index_zone *zone, struct ddi_request *request)
+{
+	struct ddi_index *index = zone->index;
+	u32 chapters = index->geo.chapters_per_volume;
+	u64 oldest = zone->open_vcn > chapters ? zone->open_vcn - chapters : 0;
+	u32 record_page;
+	u64 vcn;
+
+	request->priv.sparse = true;
+	record_page = ddi_sparse_cache_search(index->sparse_cache, &request->name, oldest, &vcn);
+	if (record_page == DDI_NO_RECORD_PAGE) {
+		finish_request(zone, request, IN_NOTHING);
+		return;
+	}
+	request->priv.vcn = vcn;
+	request->priv.record_page = record_page;
+	request->priv.stage = DDI_STAGE_RECORD_PAGE_KNOWN;
+	search_volume(zone, request);
+}
+
 static void start_request(struct ddi_index_zone *zone, struct ddi_request *request)
 {
 	struct ddi_index *index = zone->index;
+	struct ddi_volume_index *vi = ddi_index_volume_index(index, &request->name);
 	u64 vcn;
 
 	request->found = false;
 	request->status = 0;
 	request->priv.hinted = false;
+	request->priv.sparse = false;
 	if (ddi_open_chapter_zone_search(zone->open, &request->name, &request->old_data)) {
 		request->found = true;
 		finish_request(zone, request, IN_OPEN_CHAPTER);
 		return;
 	}
-	if (!ddi_volume_index_lookup(index->volume_index, &request->name, &vcn)) {
-		finish_request(zone, request, IN_NOTHING);
+	if (!ddi_volume_index_lookup(vi, &request->name, &vcn)) {
+		if (index->sparse_cache && vi == index->volume_index)
+			search_sparse_cache(zone, request);
+		else
+			finish_request(zone, request, IN_NOTHING);
 		return;
 	}
 	request->priv.hinted = true;
@@ -166,6 +206,15 @@ static void start_request(struct ddi_index_zone *zone, struct ddi_request *reque
 			       request->found ? IN_CLOSING_CHAPTER : IN_NOTHING);
 		return;
 	}
+	/*
+	 * A hook found an old chapter: the names that follow it are likely
+	 * to be that chapter's too, and only the sparse cache can find them.
+	 * A chapter that cannot be read is still searched for the hook: the
+	 * search reports its damage as for any chapter.
+	 */
+	if (ddi_index_chapter_is_sparse(index, zone->open_vcn, vcn) &&
+	    !ddi_sparse_cache_contains(index->sparse_cache, vcn))
+		ddi_sparse_cache_load(index->sparse_cache, vcn);
 	request->priv.vcn = vcn;
 	request->priv.stage = DDI_STAGE_START;
 	search_volume(zone, request);

@@ -25,10 +25,13 @@ enum {
  */
 static int config_geometry(const struct ddi_index_config *config, struct ddi_geometry *geo)
 {
+	if (config->record_pages_per_chapter && config->sparse)
+		return ddi_geometry_init_sparse(geo, config->record_pages_per_chapter,
+						config->chapters_per_volume);
 	if (config->record_pages_per_chapter)
 		return ddi_geometry_init(geo, config->record_pages_per_chapter,
 					 config->chapters_per_volume);
-	return ddi_index_memory_geometry(config->memory_mb, geo);
+	return ddi_index_memory_geometry(config->memory_mb, config->sparse, geo);
 }
 
 static u64 index_memory_bytes(const struct ddi_index *index)
@@ -75,7 +78,7 @@ static u64 save_bytes(const struct ddi_geometry *geo)
 	unsigned int zones;
 
 	for (zones = 1; zones <= DDI_MAX_ZONES; zones++)
-		volume_index = max(volume_index, ddi_volume_index_memory_needed(geo, zones));
+		volume_index = max(volume_index, ddi_index_volume_index_bytes(geo, zones));
 	return ddi_index_page_map_save_size(geo) + ddi_open_chapter_save_size(geo) +
 	       volume_index + DDI_SAVE_SLACK_BYTES;
 }
@@ -139,6 +142,10 @@ static int write_format(struct ddi_index *index)
 	pr_info("%pg: formatted a new index: %u chapters of %u record pages, %llu MiB\n",
 		index->bdev, index->geo.chapters_per_volume, index->geo.record_pages_per_chapter,
 		(index->layout.total_blocks * DDI_BLOCK_BYTES) >> 20);
+	if (ddi_geometry_is_sparse(&index->geo))
+		pr_info("%pg: sparse: the newest %u chapters keep every name, the other %u one in %u\n",
+			index->bdev, ddi_geometry_dense_chapters(&index->geo),
+			index->geo.sparse_chapters_per_volume, index->geo.sparse_sample_rate);
 	pr_info("%pg: its window: %llu records, %llu GiB of distinct 4 KiB blocks, in %llu MiB of RAM\n",
 		index->bdev, index->geo.records_per_volume,
 		(index->geo.records_per_volume * DDI_BLOCK_BYTES) >> 30,
@@ -158,7 +165,7 @@ static int adopt_legacy_shape(struct ddi_index *index, const struct ddi_index_la
 	struct ddi_geometry legacy;
 	const char *field;
 
-	if (index->config.record_pages_per_chapter ||
+	if (index->config.record_pages_per_chapter || index->config.sparse ||
 	    ddi_index_legacy_geometry(index->config.memory_mb, &legacy) ||
 	    ddi_layout_check(found, &legacy, save_bytes(&legacy), 2 * save_bytes(&legacy), &field))
 		return -EINVAL;
@@ -207,6 +214,15 @@ static int open_layout(struct ddi_index *index, bool *formatted, char **why)
 		reason = NULL;
 		break;
 	case -EINVAL:
+		if (!found.sparse_chapters_per_volume == ddi_geometry_is_sparse(&index->geo)) {
+			pr_err("%pg: the index device holds a %s index; the table asks for a %s one\n",
+			       index->bdev, found.sparse_chapters_per_volume ? "sparse" : "dense",
+			       ddi_geometry_is_sparse(&index->geo) ? "sparse" : "dense");
+			reason = found.sparse_chapters_per_volume ?
+				 "index_dev holds a sparse index: add sparse" FORMAT_HINT :
+				 "index_dev holds a dense index: drop sparse" FORMAT_HINT;
+			break;
+		}
 		pr_err("%pg: the index device holds an index of another shape (%u record pages x %u chapters)\n",
 		       index->bdev, found.record_pages_per_chapter, found.chapters_per_volume);
 		reason = "index_dev holds an index of another size" FORMAT_HINT;
@@ -259,11 +275,11 @@ static int reset_state(struct ddi_index *index)
 {
 	unsigned int z;
 
-	ddi_volume_index_free(index->volume_index);
-	index->volume_index = NULL;
 	for (z = 0; z < index->zone_count; z++)
 		ddi_open_chapter_zone_reset(index->zones[z]->open);
-	return ddi_volume_index_create(&index->geo, index->zone_count, &index->volume_index);
+	if (index->sparse_cache)
+		ddi_sparse_cache_clear(index->sparse_cache);
+	return ddi_index_volume_index_create(index);
 }
 
 /*
@@ -365,11 +381,16 @@ static int format_over_damage(struct ddi_index *index, u64 *open_vcn, char **why
 	pr_warn("%pg: the index is too damaged to open; formatting over it, as the table allows ('format')\n",
 		index->bdev);
 	ddi_index_zones_free(index);
+	/* The sparse cache reads through the volume: it goes with it. */
+	ddi_sparse_cache_free(index->sparse_cache);
+	index->sparse_cache = NULL;
 	ddi_volume_free(index->volume);
 	index->volume = NULL;
 	ret = plan_format(index, why);
 	if (!ret)
 		ret = create_volume(index);
+	if (!ret && ddi_geometry_is_sparse(&index->geo))
+		ret = ddi_sparse_cache_create(index->volume, &index->sparse_cache);
 	if (!ret)
 		ret = recover_state(index, true, open_vcn, why);
 	return ret;
@@ -407,8 +428,10 @@ static void free_index(struct ddi_index *index)
 {
 	ddi_index_zones_free(index);
 	ddi_chapter_writer_free(index);
+	ddi_sparse_cache_free(index->sparse_cache);
 	ddi_volume_free(index->volume);
 	ddi_volume_index_free(index->volume_index);
+	ddi_volume_index_free(index->hook_index);
 	kfree(index);
 }
 
@@ -498,7 +521,7 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	ret = check_cache(index, &why);
 	if (ret)
 		goto fail;
-	ret = ddi_volume_index_create(&index->geo, index->zone_count, &index->volume_index);
+	ret = ddi_index_volume_index_create(index);
 	if (ret == -EINVAL) {
 		pr_err("%pg: a volume index this large needs more zones\n", bdev);
 		open_failed(&why, "the volume index is too large for one zone: add zones", ret);
@@ -506,6 +529,8 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	if (ret)
 		goto fail;
 	ret = create_volume(index);
+	if (!ret && ddi_geometry_is_sparse(&index->geo))
+		ret = ddi_sparse_cache_create(index->volume, &index->sparse_cache);
 	if (ret)
 		goto fail;
 	ret = recover_state(index, formatted, &open_vcn, &why);
@@ -715,6 +740,8 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 		stats->deletes += READ_ONCE(zs->deletes);
 		stats->requests += READ_ONCE(zs->requests);
 		stats->close_wait_ns += READ_ONCE(zs->close_wait_ns);
+		stats->sparse_cache_hits += READ_ONCE(zs->sparse_hits);
+		stats->sparse_cache_misses += READ_ONCE(zs->sparse_misses);
 	}
 	ddi_volume_get_stats(index->volume, &volume);
 	stats->cache_hits = volume.cache_hits;
@@ -735,6 +762,16 @@ void ddi_index_get_stats(struct ddi_index *index, struct ddi_index_stats *stats)
 	stats->volume_index_bytes = vi.memory_bytes;
 	stats->window_records = index->geo.records_per_volume;
 	stats->false_hints = vi.collisions;
+	if (index->hook_index) {
+		ddi_volume_index_get_stats(index->hook_index, &vi);
+		stats->entries += vi.entries + vi.collision_entries;
+		stats->volume_index_bytes += vi.memory_bytes;
+		stats->false_hints += vi.collisions;
+	}
+	if (index->sparse_cache) {
+		stats->sparse_chapters = index->geo.sparse_chapters_per_volume;
+		stats->sparse_chapters_loaded = READ_ONCE(index->sparse_cache->loaded);
+	}
 	stats->memory_bytes = index_memory_bytes(index);
 }
 EXPORT_SYMBOL_GPL(ddi_index_get_stats);
@@ -744,6 +781,8 @@ static bool same_layout(const struct ddi_index_layout *a, const struct ddi_index
 {
 	return a->record_pages_per_chapter == b->record_pages_per_chapter &&
 	       a->chapters_per_volume == b->chapters_per_volume &&
+	       a->sparse_chapters_per_volume == b->sparse_chapters_per_volume &&
+	       a->sparse_sample_rate == b->sparse_sample_rate &&
 	       a->zone_count == b->zone_count && a->nonce == b->nonce &&
 	       a->save_slot_blocks == b->save_slot_blocks &&
 	       a->volume_start_block == b->volume_start_block &&

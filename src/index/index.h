@@ -15,6 +15,7 @@
 
 #include "layout.h"
 #include "open-chapter.h"
+#include "sparse-cache.h"
 #include "volume.h"
 #include "volume-index.h"
 
@@ -29,6 +30,9 @@ struct ddi_zone_stats {
 	u64 volume_index_full;
 	/* Time spent waiting, at a chapter close, for the previous chapter's write. */
 	u64 close_wait_ns;
+	/* Names found through the sparse cache, and names it did not hold. */
+	u64 sparse_hits;
+	u64 sparse_misses;
 } ____cacheline_aligned_in_smp;
 
 struct ddi_index_zone {
@@ -110,7 +114,14 @@ struct ddi_index {
 	unsigned int layout_save_slot;
 	struct block_device *bdev;
 	struct ddi_volume *volume;
+	/*
+	 * Every name of the dense chapters; in a sparse index, every name
+	 * but hooks, of the newest chapters only.
+	 */
 	struct ddi_volume_index *volume_index;
+	/* A sparse index's hooks, of every chapter, and its sparse cache. */
+	struct ddi_volume_index *hook_index;
+	struct ddi_sparse_cache *sparse_cache;
 	unsigned int zone_count;
 	struct ddi_index_zone *zones[DDI_MAX_ZONES];
 	struct ddi_chapter_writer writer;
@@ -150,6 +161,24 @@ struct ddi_index_storage {
 	struct ddi_volume_storage volume;
 };
 
+/* The part of the volume index that holds @name. */
+static inline struct ddi_volume_index *ddi_index_volume_index(const struct ddi_index *index,
+							      const struct ddi_name *name)
+{
+	return ddi_geometry_is_hook(&index->geo, name) ? index->hook_index : index->volume_index;
+}
+
+/*
+ * Whether a closed chapter is sparse: older than the dense chapters, so
+ * that the volume index holds only its hooks.
+ */
+static inline bool ddi_index_chapter_is_sparse(const struct ddi_index *index, u64 open_vcn,
+					       u64 vcn)
+{
+	return ddi_geometry_is_sparse(&index->geo) &&
+	       open_vcn - vcn >= ddi_geometry_dense_chapters(&index->geo);
+}
+
 /* index.c: close without saving, as a crash would leave the device. */
 #if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 void ddi_index_abandon(struct ddi_index *index);
@@ -170,8 +199,12 @@ size_t ddi_chapter_writer_memory_bytes(const struct ddi_geometry *geo);
 u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_count,
 			   unsigned int reader_count, unsigned int cache_chapters);
 u64 ddi_index_memory_planned(const struct ddi_geometry *geo);
-int ddi_index_memory_geometry(unsigned int memory_mb, struct ddi_geometry *geo);
+int ddi_index_memory_geometry(unsigned int memory_mb, bool sparse, struct ddi_geometry *geo);
 int ddi_index_legacy_geometry(unsigned int memory_mb, struct ddi_geometry *geo);
+u64 ddi_index_volume_index_bytes(const struct ddi_geometry *geo, unsigned int zone_count);
+int ddi_index_volume_index_create(struct ddi_index *index);
+void ddi_index_volume_index_set_window(struct ddi_index *index, unsigned int zone,
+				       u64 oldest_vcn, u64 newest_vcn);
 int ddi_chapter_writer_create(struct ddi_index *index, u64 open_vcn);
 void ddi_chapter_writer_free(struct ddi_index *index);
 void ddi_chapter_writer_request_close(struct ddi_index *index, u64 open_vcn);

@@ -63,6 +63,8 @@ int ddi_layout_init(struct ddi_index_layout *layout, const struct ddi_geometry *
 		return -EOVERFLOW;
 	layout->record_pages_per_chapter = geo->record_pages_per_chapter;
 	layout->chapters_per_volume = geo->chapters_per_volume;
+	layout->sparse_chapters_per_volume = geo->sparse_chapters_per_volume;
+	layout->sparse_sample_rate = geo->sparse_sample_rate;
 	layout->zone_count = zone_count;
 	layout->nonce = nonce;
 	layout->save_slot_blocks = slot_blocks;
@@ -116,6 +118,10 @@ int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geom
 	*field = "chapters_per_volume";
 	if (found->chapters_per_volume != geo->chapters_per_volume)
 		return -EINVAL;
+	*field = "sparse";
+	if (found->sparse_chapters_per_volume != geo->sparse_chapters_per_volume ||
+	    found->sparse_sample_rate != geo->sparse_sample_rate)
+		return -EINVAL;
 	*field = "layout";
 	if (ddi_layout_init(&expected, geo, found->zone_count, save_bytes, found->nonce))
 		return -EBADMSG;
@@ -158,8 +164,17 @@ enum {
 	SUPER_SLOT_BLOCKS = 32,
 	SUPER_VOLUME_START = 40,
 	SUPER_TOTAL_BLOCKS = 48,
-	SUPER_END = 56,
+	/* Version 2 only; zero in version 1. */
+	SUPER_SPARSE_CHAPTERS = 56,
+	SUPER_SAMPLE_RATE = 60,
+	SUPER_END = 64,
 };
+
+static u32 super_version(const struct ddi_index_layout *layout)
+{
+	return layout->sparse_chapters_per_volume ? DDI_LAYOUT_VERSION_SPARSE :
+	       DDI_LAYOUT_VERSION;
+}
 
 static void decode_super(const u8 *block, struct ddi_index_layout *layout)
 {
@@ -170,6 +185,8 @@ static void decode_super(const u8 *block, struct ddi_index_layout *layout)
 	layout->save_slot_blocks = get_unaligned_le64(block + SUPER_SLOT_BLOCKS);
 	layout->volume_start_block = get_unaligned_le64(block + SUPER_VOLUME_START);
 	layout->total_blocks = get_unaligned_le64(block + SUPER_TOTAL_BLOCKS);
+	layout->sparse_chapters_per_volume = get_unaligned_le32(block + SUPER_SPARSE_CHAPTERS);
+	layout->sparse_sample_rate = get_unaligned_le32(block + SUPER_SAMPLE_RATE);
 }
 
 /*
@@ -182,6 +199,10 @@ static int check_super(const u8 *block, const struct ddi_index_layout *layout)
 	u64 slots, volume_start, bytes;
 
 	if (memchr_inv(block + SUPER_END, 0, CRC_AT - SUPER_END))
+		return -EBADMSG;
+	/* A sparse shape only in a sparse superblock, and always there. */
+	if (get_unaligned_le32(block + SUPER_VERSION) != super_version(layout) ||
+	    !layout->sparse_sample_rate != !layout->sparse_chapters_per_volume)
 		return -EBADMSG;
 	if (layout->save_slot_blocks < 2 ||
 	    check_mul_overflow(layout->save_slot_blocks, (u64)DDI_SAVE_SLOTS, &slots) ||
@@ -229,7 +250,8 @@ int ddi_layout_read_super(struct block_device *bdev, struct ddi_index_layout *la
 	} else if (memcmp(block, SUPER_MAGIC, MAGIC_BYTES) != 0) {
 		ret = -EMEDIUMTYPE;
 	} else if (get_unaligned_le32(block + CRC_AT) != block_crc(block) ||
-		   get_unaligned_le32(block + SUPER_VERSION) != DDI_LAYOUT_VERSION) {
+		   (get_unaligned_le32(block + SUPER_VERSION) != DDI_LAYOUT_VERSION &&
+		    get_unaligned_le32(block + SUPER_VERSION) != DDI_LAYOUT_VERSION_SPARSE)) {
 		ret = -EBADMSG;
 	} else {
 		decode_super(block, layout);
@@ -292,7 +314,7 @@ int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_lay
 		goto out;
 	}
 	memcpy(block, SUPER_MAGIC, MAGIC_BYTES);
-	put_unaligned_le32(DDI_LAYOUT_VERSION, block + SUPER_VERSION);
+	put_unaligned_le32(super_version(layout), block + SUPER_VERSION);
 	put_unaligned_le32(layout->record_pages_per_chapter, block + SUPER_RECORD_PAGES);
 	put_unaligned_le32(layout->chapters_per_volume, block + SUPER_CHAPTERS);
 	put_unaligned_le32(layout->zone_count, block + SUPER_ZONES);
@@ -300,6 +322,8 @@ int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_lay
 	put_unaligned_le64(layout->save_slot_blocks, block + SUPER_SLOT_BLOCKS);
 	put_unaligned_le64(layout->volume_start_block, block + SUPER_VOLUME_START);
 	put_unaligned_le64(layout->total_blocks, block + SUPER_TOTAL_BLOCKS);
+	put_unaligned_le32(layout->sparse_chapters_per_volume, block + SUPER_SPARSE_CHAPTERS);
+	put_unaligned_le32(layout->sparse_sample_rate, block + SUPER_SAMPLE_RATE);
 	put_unaligned_le32(block_crc(block), block + CRC_AT);
 	finish_block(buffer);
 	ret = write_and_flush(client);

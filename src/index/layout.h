@@ -23,6 +23,8 @@
 
 enum {
 	DDI_LAYOUT_VERSION = 1,
+	/* A sparse index's superblock: version 1 plus its sparse shape. */
+	DDI_LAYOUT_VERSION_SPARSE = 2,
 	DDI_SAVE_SLOTS = 2,
 	/* The sections of a saved state, in order. */
 	DDI_SAVE_PAGE_MAP = 0,
@@ -34,6 +36,9 @@ enum {
 struct ddi_index_layout {
 	u32 record_pages_per_chapter;
 	u32 chapters_per_volume;
+	/* Both 0 for a dense index. */
+	u32 sparse_chapters_per_volume;
+	u32 sparse_sample_rate;
 	u32 zone_count;
 	u64 nonce;
 	/* Blocks per save slot, its header block included. */

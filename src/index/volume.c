@@ -537,7 +537,6 @@ void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
 			  geo->pages_per_chapter);
 }
 
-#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 /**
  * ddi_volume_read_chapter_index() - Read all index pages of a chapter.
  * @volume: the volume.
@@ -547,7 +546,8 @@ void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
  *	index page map records it.
  *
  * Each page must be an intact index page of @vcn, and together they must
- * cover every delta list once, in order.
+ * cover every delta list once, in order. Read through dm-bufio, bypassing
+ * the page cache; the caller makes sure @vcn is not being overwritten.
  *
  * Return: 0, -EBADMSG if any page is damaged or from another chapter, or
  * an I/O error.
@@ -585,7 +585,6 @@ int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 	}
 	return next_list == geo->delta_lists_per_chapter ? 0 : -EBADMSG;
 }
-#endif
 
 /**
  * ddi_volume_get_stats() - Sum up the volume's counters.

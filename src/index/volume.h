@@ -176,10 +176,8 @@ int ddi_volume_search_sync(struct ddi_volume *volume, const struct ddi_name *nam
 			   u64 vcn, bool *found, struct ddi_data *data);
 int ddi_volume_read_record_page(struct ddi_volume *volume, u32 chapter, u32 record_page,
 				u8 *copy, struct ddi_record_page_header *header);
-#if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 				  u32 *last_lists);
-#endif
 void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter);
 #if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_chapter_boundaries_find(struct ddi_volume *volume, u64 *lowest_vcn,

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The sparse cache: the chapter indexes of a few old chapters of a sparse
+ * volume, copied into RAM when a hook found one of them, so that the names
+ * after the hook (which the volume index no longer holds for old chapters)
+ * can find their record pages. All zones search it; zone threads load it.
+ */
+#ifndef DDI_SPARSE_CACHE_H
+#define DDI_SPARSE_CACHE_H
+
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+
+#include "chapter-index.h"
+#include "volume.h"
+
+enum {
+	/*
+	 * Chapters held: a run of duplicates reads one chapter after the
+	 * other, and a few runs may interleave (several files copied at once).
+	 */
+	DDI_SPARSE_CACHE_CHAPTERS = 8,
+};
+
+/* One chapter's index, copied and decoded; never changed once published. */
+struct ddi_sparse_chapter {
+	u64 vcn;
+	/* index_pages_per_chapter pages of DDI_BLOCK_BYTES. */
+	u8 *copy;
+	struct ddi_index_page pages[];
+};
+
+struct ddi_sparse_cache {
+	struct ddi_volume *volume;
+	/* Serialises loads: slots, next_victim, spare and failed_vcn. */
+	struct mutex load_mutex;
+	struct ddi_sparse_chapter __rcu *slots[DDI_SPARSE_CACHE_CHAPTERS];
+	/* The slot the next load replaces: first in, first out. */
+	unsigned int next_victim;
+	/* Filled by a load while no zone can see it, then swapped in. */
+	struct ddi_sparse_chapter *spare;
+	/* A chapter that could not be loaded: not read again for every hook. */
+	u64 failed_vcn;
+	/* Written under load_mutex; read with READ_ONCE(). */
+	u64 loaded;
+	u64 load_failures;
+};
+
+u64 ddi_sparse_cache_memory_bytes(const struct ddi_geometry *geo);
+int ddi_sparse_cache_create(struct ddi_volume *volume, struct ddi_sparse_cache **cache_ptr);
+void ddi_sparse_cache_free(struct ddi_sparse_cache *cache);
+void ddi_sparse_cache_clear(struct ddi_sparse_cache *cache);
+int ddi_sparse_cache_load(struct ddi_sparse_cache *cache, u64 vcn);
+u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_name *name,
+			    u64 oldest_vcn, u64 *vcn);
+bool ddi_sparse_cache_contains(struct ddi_sparse_cache *cache, u64 vcn);
+
+#endif /* DDI_SPARSE_CACHE_H */
