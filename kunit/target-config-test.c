@@ -45,6 +45,7 @@ static void expect_config_eq(struct kunit *test, const struct ddi_target_config 
 	KUNIT_EXPECT_EQ(test, got->scan_rate_mib, want->scan_rate_mib);
 	KUNIT_EXPECT_EQ(test, got->verify, want->verify);
 	KUNIT_EXPECT_EQ(test, got->format, want->format);
+	KUNIT_EXPECT_EQ(test, got->sparse, want->sparse);
 }
 
 static void config_defaults(struct kunit *test)
@@ -81,6 +82,7 @@ struct good_line {
 	/* 0 for the default. */
 	unsigned int post_memory_kib;
 	unsigned int scan_rate_mib;
+	bool sparse;
 };
 
 #define GOOD(args, mem, z, r, cc, v, f)						\
@@ -94,6 +96,10 @@ struct good_line {
 #define GOOD_SCAN(args, rate)							\
 	{ .line = "/dev/a /dev/b " args, .memory_mib = 256, .zones = 1,		\
 	  .readers = 2, .cache_chapters = 7, .scan_rate_mib = rate }
+
+#define GOOD_SPARSE(args, mem)							\
+	{ .line = "/dev/a /dev/b " args, .memory_mib = mem, .zones = 1,		\
+	  .readers = 2, .cache_chapters = 7, .sparse = true }
 
 static const struct good_line good_lines[] = {
 	GOOD("2 memory 64", 64, 1, 2, 7, false, false),
@@ -124,6 +130,8 @@ static const struct good_line good_lines[] = {
 	GOOD_SCAN("2 scan_rate 0", 0),
 	GOOD_SCAN("2 scan_rate 1", 1),
 	GOOD_SCAN("2 scan_rate 1048576", 1048576),
+	GOOD_SPARSE("1 sparse", 256),
+	GOOD_SPARSE("3 memory 1024 sparse", 1024),
 };
 
 static void good_line_desc(const struct good_line *good, char *desc)
@@ -146,6 +154,7 @@ static void want_from_good(const struct good_line *good, struct ddi_target_confi
 		.scan_rate_mib = good->scan_rate_mib,
 		.verify = good->verify,
 		.format = good->format,
+		.sparse = good->sparse,
 	};
 }
 
@@ -214,7 +223,7 @@ static const struct bad_line bad_lines[] = {
 	{ DEVS "0 verify", "more arguments than the feature argument count" },
 	{ DEVS "1 zones 2", "more arguments than the feature argument count" },
 	{ DEVS "2 zones 4 extra", "more arguments than the feature argument count" },
-	{ DEVS "19 zones 2 readers 3 verify format a b c d e f g h i j k l m",
+	{ DEVS "20 zones 2 readers 3 verify format a b c d e f g h i j k l m n",
 	  "more feature arguments than there are options" },
 	/* An explicit volume shape. */
 	{ DEVS "2 record_pages 4", "record_pages and chapters must be given together" },
@@ -281,6 +290,7 @@ static const struct bad_line bad_lines[] = {
 	  "cache_chapters given more than once" },
 	{ DEVS "2 verify verify", "verify given more than once" },
 	{ DEVS "3 format verify format", "format given more than once" },
+	{ DEVS "2 sparse sparse", "sparse given more than once" },
 };
 
 static void bad_line_desc(const struct bad_line *bad, char *desc)
@@ -335,6 +345,11 @@ static void config_formats_canonically(struct kunit *test)
 	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
 	KUNIT_EXPECT_STREQ(test, line,
 			   "254:0 254:16 10 readers 5 cache_chapters 9 post_memory_kib 512 scan_rate 40 verify format");
+
+	config.sparse = true;
+	KUNIT_EXPECT_LT(test, 0, ddi_target_config_format(&config, line, sizeof(line)));
+	KUNIT_EXPECT_STREQ(test, line,
+			   "254:0 254:16 11 readers 5 cache_chapters 9 post_memory_kib 512 scan_rate 40 verify format sparse");
 }
 
 /* A volume shaped explicitly parses, prints back and parses the same. */

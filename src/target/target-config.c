@@ -6,7 +6,7 @@
  *
  * with the feature arguments "memory <MiB>", "zones <N>", "readers <N>",
  * "cache_chapters <N>", "post_memory_kib <KiB>", "scan_rate <MiB/s>",
- * "verify" and "format" in any order. Nothing here
+ * "verify", "format" and "sparse" in any order. Nothing here
  * touches a device or a dm_target, so the KUnit suite can drive it directly.
  */
 
@@ -80,6 +80,7 @@ static const struct ddi_option options[] = {
 	DDI_RANGE_OPTION(scan_rate, scan_rate_mib, 0, DDI_MAX_SCAN_RATE_MIB),
 	DDI_FLAG_OPTION(verify, verify),
 	DDI_FLAG_OPTION(format, format),
+	DDI_FLAG_OPTION(sparse, sparse),
 };
 
 static const struct ddi_option *find_option(const char *keyword)

@@ -48,6 +48,8 @@
  *	counting a write as a duplicate.
  * @format: allow formatting an index_dev that holds something other
  *	than an index of this shape; a blank one is always formatted.
+ * @sparse: a sparse index: about ten times the window in the same memory,
+ *	finding the duplicates that come in runs (backups, copies).
  *
  * The parser points @data_dev and @index_dev into the argument vector it
  * was given, so they are only valid while that vector is.
@@ -65,6 +67,7 @@ struct ddi_target_config {
 	unsigned int scan_rate_mib;
 	bool verify;
 	bool format;
+	bool sparse;
 };
 
 void ddi_target_config_defaults(struct ddi_target_config *config);

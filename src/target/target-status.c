@@ -177,6 +177,10 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.index.memory_bytes, c.index.false_hints);
 	DMEMIT("verify_reads=%llu\nverify_read_bytes=%llu\n", c.verify_reads,
 	       c.verify_read_bytes);
+	DMEMIT("sparse_chapters=%llu\nsparse_cache_hits=%llu\n", c.index.sparse_chapters,
+	       c.index.sparse_cache_hits);
+	DMEMIT("sparse_cache_misses=%llu\nsparse_chapters_loaded=%llu\n",
+	       c.index.sparse_cache_misses, c.index.sparse_chapters_loaded);
 	DMEMIT("scan_state=%s\nscan_first=%llu\nscan_end=%llu\nscan_position=%llu\n",
 	       ddi_scan_phase_name(c.scan.phase), c.scan.first, c.scan.end, c.scan.done);
 	DMEMIT("scan_blocks_done=%llu\nscan_blocks_total=%llu\nscan_blocks_posted=%llu\n",

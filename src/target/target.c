@@ -38,6 +38,7 @@ static int open_index(struct ddi_target *target, struct dm_target *ti)
 		.reader_count = tc->readers,
 		.cache_chapters = tc->cache_chapters,
 		.format = tc->format,
+		.sparse = tc->sparse,
 	};
 
 	int r;
