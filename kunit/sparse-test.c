@@ -79,6 +79,42 @@ static void sparse_shapes(struct kunit *test)
 	KUNIT_EXPECT_GE(test, sparse.records_per_volume, 8 * dense.records_per_volume);
 }
 
+/*
+ * What "memory N sparse" buys, beside "memory N": the rows of the sparse
+ * sizing table in Documentation/dm-dedup-index.rst. Each stays in budget;
+ * up to where the chapter count reaches its cap (the volume index numbers
+ * at most DDI_VOLUME_INDEX_MAX_CHAPTERS) the window is at least 8 times
+ * dense's.
+ */
+static void sparse_memory_shapes(struct kunit *test)
+{
+	static const unsigned int budgets[] = { 64, 256, 512, 1024, 2048, 4096 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(budgets); i++) {
+		struct ddi_index_config config = { .memory_mb = budgets[i], .zone_count = 1,
+						   .sparse = true };
+		struct ddi_geometry dense, sparse;
+		u64 bytes, device;
+
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], false, &dense));
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], true, &sparse));
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device));
+		bytes = ddi_index_memory_planned(&sparse);
+		kunit_info(test, "memory %u sparse: %u x %u, %llu records (%llu GiB), %llu.%01llu MiB, %llu.%01llux dense, index_dev %llu bytes",
+			   budgets[i], sparse.record_pages_per_chapter, sparse.chapters_per_volume,
+			   sparse.records_per_volume, (sparse.records_per_volume * 4096) >> 30,
+			   bytes >> 20, ((bytes * 10) >> 20) % 10,
+			   div64_u64(sparse.records_per_volume, dense.records_per_volume),
+			   div64_u64(sparse.records_per_volume * 10, dense.records_per_volume) % 10,
+			   device);
+		KUNIT_EXPECT_LE(test, bytes, (u64)budgets[i] << 20);
+		if (sparse.chapters_per_volume + 10 * 1024 <= DDI_VOLUME_INDEX_MAX_CHAPTERS)
+			KUNIT_EXPECT_GE(test, sparse.records_per_volume,
+					8 * dense.records_per_volume);
+	}
+}
+
 /* A volume of chapters 0..count-1 for the cache's own cases. */
 struct cache_fixture {
 	struct ddi_geometry geo;
@@ -538,6 +574,7 @@ static void sparse_zones_share_the_cache(struct kunit *test)
 
 static struct kunit_case sparse_cases[] = {
 	KUNIT_CASE(sparse_shapes),
+	KUNIT_CASE(sparse_memory_shapes),
 	KUNIT_CASE(sparse_cache_loads_and_evicts),
 	KUNIT_CASE(sparse_cache_refuses_damaged_chapter),
 	KUNIT_CASE(sparse_keeps_hooks_of_old_chapters),

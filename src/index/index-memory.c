@@ -132,7 +132,8 @@ static u32 most_pages(u32 chapters, bool sparse, u64 budget)
  * 1024 chapters, with as many record pages each as fit; once chapters are
  * at their largest (1024 record pages), 1024 chapters more at a time. A
  * sparse volume takes ten times the chapters at each step (most of them
- * keep a name in 32), up to the most a volume index part can number.
+ * keep a name in 32), up to the most a volume index part can number; so
+ * above about 1.4 GiB a sparse volume is at its largest.
  *
  * Return: 0, or -EINVAL if the budget holds no index.
  */
@@ -142,14 +143,17 @@ int ddi_index_memory_geometry(unsigned int memory_mb, bool sparse, struct ddi_ge
 	u64 budget = (u64)memory_mb << 20;
 	u32 chapters = step, pages, best_pages = 0, best_chapters = 0;
 
-	for (; chapters <= DDI_VOLUME_INDEX_MAX_CHAPTERS; chapters += step) {
+	for (;;) {
 		pages = most_pages(chapters, sparse, budget);
 		if (!pages)
 			break;
 		best_pages = pages;
 		best_chapters = chapters;
-		if (pages < DDI_MAX_RECORD_PAGES_PER_CHAPTER)
+		if (pages < DDI_MAX_RECORD_PAGES_PER_CHAPTER ||
+		    chapters == DDI_VOLUME_INDEX_MAX_CHAPTERS)
 			break;
+		/* The last step stops at the most chapters a volume index numbers. */
+		chapters = min_t(u32, chapters + step, DDI_VOLUME_INDEX_MAX_CHAPTERS);
 	}
 	if (!best_pages)
 		return -EINVAL;
