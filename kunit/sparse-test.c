@@ -101,8 +101,9 @@ static void sparse_memory_shapes(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(budgets[i], true, &sparse));
 		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device));
 		bytes = ddi_index_memory_planned(&sparse);
-		kunit_info(test, "memory %u sparse: %u x %u, %llu records (%llu GiB), %llu.%01llu MiB, %llu.%01llux dense, index_dev %llu bytes",
+		kunit_info(test, "memory %u sparse: %u x %u (%u index pages), %llu records (%llu GiB), %llu.%01llu MiB, %llu.%01llux dense, index_dev %llu bytes",
 			   budgets[i], sparse.record_pages_per_chapter, sparse.chapters_per_volume,
+			   sparse.index_pages_per_chapter,
 			   sparse.records_per_volume, (sparse.records_per_volume * 4096) >> 30,
 			   bytes >> 20, ((bytes * 10) >> 20) % 10,
 			   div64_u64(sparse.records_per_volume, dense.records_per_volume),
