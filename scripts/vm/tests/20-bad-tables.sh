@@ -69,7 +69,7 @@ bad "dedup-index: feature argument count exceeds the arguments given" "$D $I 999
 bad "dedup-index: more arguments than the feature argument count" "$D $I 0 verify"
 bad "dedup-index: more arguments than the feature argument count" "$D $I 2 zones 4 extra"
 bad "dedup-index: more feature arguments than there are options" \
-	"$D $I 19 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 post_memory_kib 64 scan_rate 1 verify format extra"
+	"$D $I 20 memory 512 zones 2 readers 3 cache_chapters 4 record_pages 4 chapters 16 post_memory_kib 64 scan_rate 1 verify format sparse extra"
 
 # Unknown options.
 bad "dedup-index: unknown feature argument" "$D $I 1 bogus"
@@ -119,6 +119,7 @@ bad "dedup-index: cache_chapters given more than once" \
 	"$D $I 4 cache_chapters 4 cache_chapters 5"
 bad "dedup-index: verify given more than once" "$D $I 2 verify verify"
 bad "dedup-index: format given more than once" "$D $I 3 format verify format"
+bad "dedup-index: sparse given more than once" "$D $I 3 sparse format sparse"
 
 # Two segments: with no offset into data_dev, the second would map onto
 # the first one's sectors. Only the segment at sector 0 may be dedup-index.
