@@ -198,7 +198,10 @@ static u32 cache_finds(struct kunit *test, struct cache_fixture *f, u64 c, u64 o
 }
 
 /* All of a chapter's names but the few newer chapters may claim. */
-#define EXPECT_ALL_FOUND(test, found, all) KUNIT_EXPECT_GE(test, found, (all) - (all) / 100)
+static u64 all_but_shadowed(u64 all)
+{
+	return all - all / 100;
+}
 
 static void sparse_cache_loads_and_evicts(struct kunit *test)
 {
@@ -211,7 +214,7 @@ static void sparse_cache_loads_and_evicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cache_finds(test, f, 0, 0), 0U);
 	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 0));
 	KUNIT_EXPECT_TRUE(test, ddi_sparse_cache_contains(f->cache, 0));
-	EXPECT_ALL_FOUND(test, cache_finds(test, f, 0, 0), all);
+	KUNIT_EXPECT_GE(test, (u64)cache_finds(test, f, 0, 0), all_but_shadowed(all));
 	/* A chapter already cached is not loaded twice. */
 	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 0));
 	KUNIT_EXPECT_EQ(test, f->cache->loaded, 1ULL);
@@ -223,10 +226,10 @@ static void sparse_cache_loads_and_evicts(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, ddi_sparse_cache_contains(f->cache, 1));
 	KUNIT_EXPECT_EQ(test, cache_finds(test, f, 0, 0), 0U);
 	for (c = 2; c < chapters; c++)
-		EXPECT_ALL_FOUND(test, cache_finds(test, f, c, 0), all);
+		KUNIT_EXPECT_GE(test, (u64)cache_finds(test, f, c, 0), all_but_shadowed(all));
 	/* Chapters older than the caller's window are never used. */
 	KUNIT_EXPECT_EQ(test, cache_finds(test, f, 2, 3), 0U);
-	EXPECT_ALL_FOUND(test, cache_finds(test, f, 3, 3), all);
+	KUNIT_EXPECT_GE(test, (u64)cache_finds(test, f, 3, 3), all_but_shadowed(all));
 
 	ddi_sparse_cache_clear(f->cache);
 	KUNIT_EXPECT_EQ(test, cache_finds(test, f, 5, 0), 0U);
@@ -247,7 +250,8 @@ static void sparse_cache_refuses_damaged_chapter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_sparse_cache_load(f->cache, 2));
 	KUNIT_EXPECT_EQ(test, f->cache->load_failures, 1ULL);
 	/* What was cached stays cached and right. */
-	EXPECT_ALL_FOUND(test, cache_finds(test, f, 1, 0), f->geo.records_per_chapter);
+	KUNIT_EXPECT_GE(test, (u64)cache_finds(test, f, 1, 0),
+			all_but_shadowed(f->geo.records_per_chapter));
 	/* Chapter 3 of the same volume is not a chapter 2 in disguise. */
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_sparse_cache_load(f->cache, 3 + 4));
 }
