@@ -180,7 +180,8 @@ static u32 cache_finds(struct kunit *test, struct cache_fixture *f, u64 c, u64 o
 
 	for (i = 0; i < f->geo.records_per_chapter; i++) {
 		u64 vcn = U64_MAX;
-		u32 page = ddi_sparse_cache_search(f->cache, &records[i].name, oldest, &vcn);
+		u32 page = ddi_sparse_cache_search(f->cache, &records[i].name, oldest, &vcn,
+						   NULL);
 
 		/* ddi_test_write_chapter() puts record i on page i / records_per_page. */
 		if (page == i / f->geo.records_per_page && vcn == c)
@@ -233,6 +234,57 @@ static void sparse_cache_loads_and_evicts(struct kunit *test)
 
 	ddi_sparse_cache_clear(f->cache);
 	KUNIT_EXPECT_EQ(test, cache_finds(test, f, 5, 0), 0U);
+}
+
+/*
+ * The search that finds the DDI_SPARSE_FOLLOW_HITS-th name of a cached
+ * chapter, and only that one, asks for the chapter after it; a miss never
+ * does, and a chapter loaded again starts counting again.
+ */
+static void sparse_cache_follows_a_run(struct kunit *test)
+{
+	struct cache_fixture *f = cache_setup(test, 3);
+	const struct ddi_record *records = &f->records[f->geo.records_per_chapter];
+	u32 i, hits = 0, follows = 0, at = 0;
+	bool follow = true;
+	u64 vcn;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 1));
+	/* Chapter 2's names are not cached: misses, which never follow. */
+	for (i = 0; i < 2 * DDI_SPARSE_FOLLOW_HITS; i++) {
+		KUNIT_EXPECT_EQ(test, DDI_NO_RECORD_PAGE,
+				ddi_sparse_cache_search(f->cache,
+							&records[f->geo.records_per_chapter + i].name,
+							0, &vcn, &follow));
+		KUNIT_EXPECT_FALSE(test, follow);
+	}
+	for (i = 0; i < 4 * DDI_SPARSE_FOLLOW_HITS; i++) {
+		if (ddi_sparse_cache_search(f->cache, &records[i].name, 0, &vcn, &follow) !=
+		    DDI_NO_RECORD_PAGE)
+			hits++;
+		if (follow) {
+			follows++;
+			at = hits;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, follows, 1U);
+	KUNIT_EXPECT_EQ(test, at, (u32)DDI_SPARSE_FOLLOW_HITS);
+	KUNIT_EXPECT_GE(test, hits, (u32)DDI_SPARSE_FOLLOW_HITS);
+
+	/* Pushed out and loaded again, it counts from nothing. */
+	ddi_sparse_cache_clear(f->cache);
+	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 1));
+	for (i = 0, follows = 0, hits = 0; i < 4 * DDI_SPARSE_FOLLOW_HITS; i++) {
+		if (ddi_sparse_cache_search(f->cache, &records[i].name, 0, &vcn, &follow) !=
+		    DDI_NO_RECORD_PAGE)
+			hits++;
+		if (follow) {
+			follows++;
+			at = hits;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, follows, 1U);
+	KUNIT_EXPECT_EQ(test, at, (u32)DDI_SPARSE_FOLLOW_HITS);
 }
 
 static void sparse_cache_refuses_damaged_chapter(struct kunit *test)
@@ -351,20 +403,30 @@ static u32 post_range(struct kunit *test, struct sparse_fixture *f, enum ddi_req
  * r / SPARSE_PER_CHAPTER long enough ago to be sparse: a hook finds its
  * chapter, and the names after the chapter's first hook find it in the
  * cache (it holds the last DDI_SPARSE_CACHE_CHAPTERS chapters a run
- * brought in, more than one run at a time needs).
+ * brought in, more than one run at a time needs); and a chapter in which
+ * the cache found DDI_SPARSE_FOLLOW_HITS names brought in the next, whose
+ * names are then found from its first on. Less one in a hundred: with a
+ * run's next chapter cached beside its own, the newer one's index may
+ * claim a name of the older (see cache_finds()), whose record page then
+ * denies it.
  */
 static u32 expected_run_finds(const struct ddi_record *records, u32 count)
 {
-	u32 r, found = 0;
+	u32 r, found = 0, cache_hits = 0;
 	bool hooked = false;
 
 	for (r = 0; r < count; r++) {
-		if (r % SPARSE_PER_CHAPTER == 0)
-			hooked = false;
-		hooked = hooked || is_hook(&records[r]);
+		if (r % SPARSE_PER_CHAPTER == 0) {
+			hooked = cache_hits >= DDI_SPARSE_FOLLOW_HITS;
+			cache_hits = 0;
+		}
+		if (is_hook(&records[r]))
+			hooked = true;
+		else if (hooked)
+			cache_hits++;
 		found += hooked;
 	}
-	return found;
+	return found - found / 100;
 }
 
 static void sparse_keeps_hooks_of_old_chapters(struct kunit *test)
@@ -418,9 +480,17 @@ static void sparse_keeps_hooks_of_old_chapters(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats.sparse_chapters_loaded, 1ULL);
 	KUNIT_EXPECT_EQ(test, stats.sparse_cache_hits, 1ULL);
 	KUNIT_EXPECT_EQ(test, stats.sparse_cache_misses, misses + 1);
-	/* Every name of that chapter is there now; the next chapter's are not. */
-	KUNIT_EXPECT_EQ(test, post_range(test, f, DDI_QUERY_NO_UPDATE, SPARSE_PER_CHAPTER,
-					 SPARSE_PER_CHAPTER), SPARSE_PER_CHAPTER);
+	/*
+	 * Every name of that chapter is there now, but for the few the
+	 * chapter after it, which it brings in (below), may claim.
+	 */
+	KUNIT_EXPECT_GE(test, (u64)post_range(test, f, DDI_QUERY_NO_UPDATE, SPARSE_PER_CHAPTER,
+					      SPARSE_PER_CHAPTER),
+			all_but_shadowed(SPARSE_PER_CHAPTER));
+	/* Found that often, it brought in the chapter after it, and only that. */
+	ddi_index_get_stats(f->index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.sparse_chapters_loaded, 2ULL);
+	KUNIT_EXPECT_TRUE(test, ddi_sparse_cache_contains(f->index->sparse_cache, 2));
 }
 
 /* Run a backup-like pass over 20 old chapters; @f has one zone. */
@@ -495,8 +565,15 @@ static void sparse_saves_loads_and_rebuilds(struct kunit *test)
 	kunit_info(test, "a backup pass finds %u live, %u after a load, %u after a rebuild (%u expected)",
 		   live, loaded, rebuilt, expected);
 	KUNIT_EXPECT_EQ(test, loaded, live);
-	KUNIT_EXPECT_EQ(test, rebuilt, live);
 	KUNIT_EXPECT_GE(test, live, expected);
+	/*
+	 * The rebuilt volume index holds only the hooks of sparse chapters,
+	 * where the live one may still hold names it had not reclaimed: a
+	 * few names take another path (a hint rather than the cache) and may
+	 * be found or shadowed differently, never below the model.
+	 */
+	KUNIT_EXPECT_GE(test, rebuilt, expected);
+	KUNIT_EXPECT_LE(test, abs((int)rebuilt - (int)live), (int)(20 * SPARSE_PER_CHAPTER / 100));
 }
 
 static void sparse_refuses_the_other_kind(struct kunit *test)
@@ -581,6 +658,7 @@ static struct kunit_case sparse_cases[] = {
 	KUNIT_CASE(sparse_shapes),
 	KUNIT_CASE(sparse_memory_shapes),
 	KUNIT_CASE(sparse_cache_loads_and_evicts),
+	KUNIT_CASE(sparse_cache_follows_a_run),
 	KUNIT_CASE(sparse_cache_refuses_damaged_chapter),
 	KUNIT_CASE(sparse_keeps_hooks_of_old_chapters),
 	KUNIT_CASE(sparse_finds_backup_runs),

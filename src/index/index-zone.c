@@ -157,10 +157,12 @@ static void search_sparse_cache(struct ddi_index_zone *zone, struct ddi_request 
 	u32 chapters = index->geo.chapters_per_volume;
 	u64 oldest = zone->open_vcn > chapters ? zone->open_vcn - chapters : 0;
 	u32 record_page;
+	bool follow;
 	u64 vcn;
 
 	request->priv.sparse = true;
-	record_page = ddi_sparse_cache_search(index->sparse_cache, &request->name, oldest, &vcn);
+	record_page = ddi_sparse_cache_search(index->sparse_cache, &request->name, oldest, &vcn,
+					      &follow);
 	if (record_page == DDI_NO_RECORD_PAGE) {
 		finish_request(zone, request, IN_NOTHING);
 		return;
@@ -169,6 +171,16 @@ static void search_sparse_cache(struct ddi_index_zone *zone, struct ddi_request 
 	request->priv.record_page = record_page;
 	request->priv.stage = DDI_STAGE_RECORD_PAGE_KNOWN;
 	search_volume(zone, request);
+	/*
+	 * A run that keeps finding this chapter will go on into the next:
+	 * have it cached before the run gets there (after this request's
+	 * search, which the load would only delay). A successor that is
+	 * dense already has every name in the volume index.
+	 */
+	if (follow && vcn + 1 < zone->open_vcn &&
+	    ddi_index_chapter_is_sparse(index, zone->open_vcn, vcn + 1) &&
+	    !ddi_sparse_cache_contains(index->sparse_cache, vcn + 1))
+		ddi_sparse_cache_load(index->sparse_cache, vcn + 1);
 }
 
 static void start_request(struct ddi_index_zone *zone, struct ddi_request *request)

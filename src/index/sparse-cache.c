@@ -164,6 +164,7 @@ static int fill_chapter(struct ddi_volume *volume, struct ddi_sparse_chapter *ch
 	int ret;
 
 	chapter->vcn = U64_MAX;
+	atomic_set(&chapter->hits, 0);
 	ret = ddi_volume_read_chapter_index(volume, vcn, chapter->copy, NULL);
 	for (i = 0; !ret && i < geo->index_pages_per_chapter; i++)
 		ret = ddi_chapter_index_page_init(&chapter->pages[i], geo,
@@ -248,6 +249,9 @@ static const struct ddi_index_page *page_for_list(const struct ddi_geometry *geo
  * @oldest_vcn: the oldest chapter of the caller's window: older cached
  *	chapters have left the volume and are skipped.
  * @vcn: set to the chapter the record page belongs to.
+ * @follow: if not NULL, set to whether this search was the one that found
+ *	DDI_SPARSE_FOLLOW_HITS names in that chapter (so the caller should
+ *	load the chapter after it); false on a miss.
  *
  * Called by zone threads; never sleeps or waits. The newest cached
  * chapter whose index holds the name wins, as the volume index would
@@ -256,17 +260,20 @@ static const struct ddi_index_page *page_for_list(const struct ddi_geometry *geo
  * Return: the record page within the chapter, or DDI_NO_RECORD_PAGE.
  */
 u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_name *name,
-			    u64 oldest_vcn, u64 *vcn)
+			    u64 oldest_vcn, u64 *vcn, bool *follow)
 {
 	const struct ddi_geometry *geo = &cache->volume->geo;
 	u32 list = ddi_geometry_delta_list(geo, name);
+	struct ddi_sparse_chapter *found = NULL;
 	u32 best = DDI_NO_RECORD_PAGE;
 	unsigned int i;
 
+	if (follow)
+		*follow = false;
 	rcu_read_lock();
 	for (i = 0; i < DDI_SPARSE_CACHE_CHAPTERS; i++) {
 		/* Pairs with rcu_replace_pointer() in ddi_sparse_cache_load(). */
-		const struct ddi_sparse_chapter *chapter = rcu_dereference(cache->slots[i]);
+		struct ddi_sparse_chapter *chapter = rcu_dereference(cache->slots[i]);
 		const struct ddi_index_page *page;
 		u32 record_page;
 
@@ -280,7 +287,14 @@ u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_nam
 			continue;
 		best = record_page;
 		*vcn = chapter->vcn;
+		found = chapter;
 	}
+	/*
+	 * Exactly one search sees the count reach the mark, whichever zone
+	 * makes it, so one load follows; the count orders nothing else.
+	 */
+	if (found && follow)
+		*follow = atomic_inc_return(&found->hits) == DDI_SPARSE_FOLLOW_HITS;
 	rcu_read_unlock();
 	return best;
 }

@@ -20,11 +20,22 @@ enum {
 	 * other, and a few runs may interleave (several files copied at once).
 	 */
 	DDI_SPARSE_CACHE_CHAPTERS = 8,
+	/*
+	 * Names found in a cached chapter before the chapter after it is
+	 * loaded too: a run of duplicates that keeps finding a chapter is a
+	 * copy of it, and goes on into its successor, whose names before the
+	 * successor's first hook (about one sample interval of them) would
+	 * otherwise be missed. Random duplicates, whose cache hits are chance,
+	 * seldom find one chapter this often, so seldom load for nothing.
+	 */
+	DDI_SPARSE_FOLLOW_HITS = 8,
 };
 
 /* One chapter's index, copied and decoded; never changed once published. */
 struct ddi_sparse_chapter {
 	u64 vcn;
+	/* Searches that found a name here: the one field zones change. */
+	atomic_t hits;
 	/* index_pages_per_chapter pages of DDI_BLOCK_BYTES. */
 	u8 *copy;
 	struct ddi_index_page pages[];
@@ -52,7 +63,7 @@ void ddi_sparse_cache_free(struct ddi_sparse_cache *cache);
 void ddi_sparse_cache_clear(struct ddi_sparse_cache *cache);
 int ddi_sparse_cache_load(struct ddi_sparse_cache *cache, u64 vcn);
 u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_name *name,
-			    u64 oldest_vcn, u64 *vcn);
+			    u64 oldest_vcn, u64 *vcn, bool *follow);
 bool ddi_sparse_cache_contains(struct ddi_sparse_cache *cache, u64 vcn);
 
 #endif /* DDI_SPARSE_CACHE_H */
