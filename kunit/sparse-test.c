@@ -245,6 +245,7 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 {
 	struct cache_fixture *f = cache_setup(test, 3);
 	const struct ddi_record *records = &f->records[f->geo.records_per_chapter];
+	const struct ddi_record *uncached = &records[f->geo.records_per_chapter];
 	u32 i, hits = 0, follows = 0, at = 0;
 	bool follow = true;
 	u64 vcn;
@@ -253,9 +254,8 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 	/* Chapter 2's names are not cached: misses, which never follow. */
 	for (i = 0; i < 2 * DDI_SPARSE_FOLLOW_HITS; i++) {
 		KUNIT_EXPECT_EQ(test, DDI_NO_RECORD_PAGE,
-				ddi_sparse_cache_search(f->cache,
-							&records[f->geo.records_per_chapter + i].name,
-							0, &vcn, &follow));
+				ddi_sparse_cache_search(f->cache, &uncached[i].name, 0, &vcn,
+							&follow));
 		KUNIT_EXPECT_FALSE(test, follow);
 	}
 	for (i = 0; i < 4 * DDI_SPARSE_FOLLOW_HITS; i++) {
