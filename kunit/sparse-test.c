@@ -287,6 +287,37 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, at, (u32)DDI_SPARSE_FOLLOW_HITS);
 }
 
+/*
+ * A cached chapter's filter lets through every name its index holds and
+ * turns away all but a few others (the two-probe filter of 8 to 16 bits a
+ * record lets through about 2 to 5% of absent names; 10% is a fault).
+ */
+static void sparse_cache_filter_turns_away_absent_names(struct kunit *test)
+{
+	struct cache_fixture *f = cache_setup(test, 3);
+	u32 per = f->geo.records_per_chapter, i, passed = 0;
+	const struct ddi_sparse_chapter *chapter;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 1));
+	rcu_read_lock();
+	chapter = rcu_dereference(f->cache->slots[0]);
+	KUNIT_ASSERT_EQ(test, chapter->vcn, 1ULL);
+	for (i = 0; i < per; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      ddi_sparse_chapter_may_hold(chapter, &f->geo,
+								  &f->records[per + i].name),
+				      "record %u of the chapter turned away", i);
+	/* Chapters 0 and 2 are other names, none in chapter 1. */
+	for (i = 0; i < per; i++) {
+		passed += ddi_sparse_chapter_may_hold(chapter, &f->geo, &f->records[i].name);
+		passed += ddi_sparse_chapter_may_hold(chapter, &f->geo,
+						      &f->records[2 * per + i].name);
+	}
+	rcu_read_unlock();
+	kunit_info(test, "the filter let through %u of %u absent names", passed, 2 * per);
+	KUNIT_EXPECT_LE(test, passed, 2 * per / 10);
+}
+
 static void sparse_cache_refuses_damaged_chapter(struct kunit *test)
 {
 	struct cache_fixture *f = cache_setup(test, 4);
@@ -659,6 +690,7 @@ static struct kunit_case sparse_cases[] = {
 	KUNIT_CASE(sparse_memory_shapes),
 	KUNIT_CASE(sparse_cache_loads_and_evicts),
 	KUNIT_CASE(sparse_cache_follows_a_run),
+	KUNIT_CASE(sparse_cache_filter_turns_away_absent_names),
 	KUNIT_CASE(sparse_cache_refuses_damaged_chapter),
 	KUNIT_CASE(sparse_keeps_hooks_of_old_chapters),
 	KUNIT_CASE(sparse_finds_backup_runs),

@@ -118,6 +118,40 @@ static bool read_name(struct list_reader *reader, struct ddi_name *name)
 	return true;
 }
 
+/* Start reading list @index (counted from the page's lowest list). */
+static void open_list(const struct ddi_index_page *ip, const struct ddi_geometry *geo,
+		      u32 index, struct list_reader *reader)
+{
+	u32 lists = ip->highest_list + 1 - ip->lowest_list;
+
+	reader->stream = ip->data + ddi_ci_stream_start(lists);
+	reader->stream_bytes = geo->bytes_per_page - ddi_ci_stream_start(lists);
+	reader->offset = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index);
+	reader->end = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index + 2);
+}
+
+/*
+ * Decode entry @entry of a list, adding its delta to *@address. A
+ * collision (a second name at the same address) is an entry of delta 0
+ * after the first, and its full name follows it. False if the entry runs
+ * past the list or decodes outside the chapter: the list is damaged.
+ */
+static bool read_entry(struct list_reader *reader, const struct ddi_geometry *geo, u32 entry,
+		       u64 *address, u64 *payload, bool *collision)
+{
+	u32 k = geo->chapter_mean_delta_bits;
+	u64 remainder;
+	u32 quotient;
+
+	if (!read_unary(reader, &quotient) || !read_bits(reader, k, &remainder) ||
+	    !read_bits(reader, geo->chapter_payload_bits, payload))
+		return false;
+	*collision = entry > 0 && quotient == 0 && remainder == 0;
+	*address += ((u64)quotient << k) | remainder;
+	return !(*address >> geo->chapter_address_bits) &&
+	       *payload < geo->record_pages_per_chapter;
+}
+
 /**
  * ddi_chapter_index_page_search() - Find which record page may hold a name.
  * @ip: a page that passed ddi_chapter_index_page_init().
@@ -136,7 +170,6 @@ int ddi_chapter_index_page_search(const struct ddi_index_page *ip, const struct 
 {
 	u32 list = ddi_geometry_delta_list(geo, name);
 	u32 key = ddi_geometry_chapter_address(geo, name);
-	u32 k = geo->chapter_mean_delta_bits;
 	u32 lists = ip->highest_list + 1 - ip->lowest_list;
 	u32 index = list - ip->lowest_list;
 	struct list_reader reader;
@@ -147,25 +180,13 @@ int ddi_chapter_index_page_search(const struct ddi_index_page *ip, const struct 
 	if (list < ip->lowest_list || index >= lists)
 		return -EBADMSG;
 
-	reader.stream = ip->data + ddi_ci_stream_start(lists);
-	reader.stream_bytes = geo->bytes_per_page - ddi_ci_stream_start(lists);
-	reader.offset = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index);
-	reader.end = get_unaligned_le16(ip->data + DDI_CI_OFFSETS + 2 * index + 2);
-
+	open_list(ip, geo, index, &reader);
 	for (entry = 0; reader.offset < reader.end; entry++) {
-		u64 remainder, payload;
-		u32 quotient;
+		u64 payload;
 		bool collision;
 
-		if (!read_unary(&reader, &quotient) || !read_bits(&reader, k, &remainder) ||
-		    !read_bits(&reader, geo->chapter_payload_bits, &payload))
+		if (!read_entry(&reader, geo, entry, &address, &payload, &collision))
 			return -EBADMSG;
-		collision = entry > 0 && quotient == 0 && remainder == 0;
-		address += ((u64)quotient << k) | remainder;
-		if (address >> geo->chapter_address_bits ||
-		    payload >= geo->record_pages_per_chapter)
-			return -EBADMSG;
-
 		if (collision) {
 			struct ddi_name stored;
 
@@ -184,4 +205,45 @@ int ddi_chapter_index_page_search(const struct ddi_index_page *ip, const struct 
 			*record_page = payload;
 	}
 	return 0;
+}
+
+/**
+ * ddi_chapter_index_page_walk() - Visit the address of every entry of a page.
+ * @ip: a page that passed ddi_chapter_index_page_init().
+ * @geo: the volume geometry.
+ * @visit: called with each entry's list and its address within the list
+ *	(the same address ddi_geometry_chapter_address() gives its name).
+ * @context: passed to @visit.
+ *
+ * A damaged list is visited up to its damage (a search of it finds no more)
+ * and the walk goes on with the next list: every entry a search of the
+ * page can find is visited.
+ *
+ * Return: how many of the page's lists are damaged.
+ */
+u32 ddi_chapter_index_page_walk(const struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				void (*visit)(void *context, u32 list, u64 address), void *context)
+{
+	u32 lists = ip->highest_list + 1 - ip->lowest_list;
+	u32 index, damaged = 0;
+
+	for (index = 0; index < lists; index++) {
+		struct list_reader reader;
+		u64 address = 0, payload;
+		bool collision, ok = true;
+		u32 entry;
+
+		open_list(ip, geo, index, &reader);
+		for (entry = 0; ok && reader.offset < reader.end; entry++) {
+			struct ddi_name stored;
+
+			ok = read_entry(&reader, geo, entry, &address, &payload, &collision);
+			if (ok)
+				visit(context, ip->lowest_list + index, address);
+			if (ok && collision)
+				ok = read_name(&reader, &stored);
+		}
+		damaged += !ok;
+	}
+	return damaged;
 }

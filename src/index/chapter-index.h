@@ -63,5 +63,8 @@ int ddi_chapter_index_page_init(struct ddi_index_page *ip, const struct ddi_geom
  */
 int ddi_chapter_index_page_search(const struct ddi_index_page *ip, const struct ddi_geometry *geo,
 				  const struct ddi_name *name, u32 *record_page);
+/* Call @visit with the list and address of every entry of the page. */
+u32 ddi_chapter_index_page_walk(const struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				void (*visit)(void *context, u32 list, u64 address), void *context);
 
 #endif /* DDI_CHAPTER_INDEX_H */

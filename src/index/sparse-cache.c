@@ -13,7 +13,8 @@
  * new one whole. The chapter the load replaced becomes the next spare only
  * after synchronize_rcu(), once no zone can still be searching it. So a
  * search never blocks, a load blocks only other loads, and the memory is
- * fixed: DDI_SPARSE_CACHE_CHAPTERS chapters and one spare.
+ * fixed: DDI_SPARSE_CACHE_CHAPTERS chapters and one spare, each with
+ * its filter, which the load builds with the copy and never changes after.
  *
  * Zones may see a load a little apart, one before and one after it: a name
  * searched just before its chapter arrives is a missed duplicate, never a
@@ -22,6 +23,8 @@
  * older than the caller's window, and record pages carry their chapter.
  */
 
+#include <linux/bitmap.h>
+#include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -30,6 +33,70 @@
 static size_t chapter_bytes(const struct ddi_geometry *geo)
 {
 	return struct_size_t(struct ddi_sparse_chapter, pages, geo->index_pages_per_chapter);
+}
+
+/* Bits of a chapter's filter: a power of two, so a hash picks one by a mask. */
+static u64 filter_bits(const struct ddi_geometry *geo)
+{
+	return roundup_pow_of_two((u64)geo->records_per_chapter *
+				  DDI_SPARSE_FILTER_BITS_PER_RECORD);
+}
+
+/* The index pages' copy and the filter behind it, in one allocation. */
+static size_t copy_bytes(const struct ddi_geometry *geo)
+{
+	return (size_t)geo->index_pages_per_chapter * DDI_BLOCK_BYTES +
+	       BITS_TO_LONGS(filter_bits(geo)) * sizeof(unsigned long);
+}
+
+/*
+ * Mix a (list, address) pair into 64 bits whose halves are the filter's
+ * two probes: the address's low bits are what a list sorts by, so they
+ * are mixed rather than used (a finaliser in the style of MurmurHash3's).
+ */
+static u64 filter_hash(u32 list, u64 address)
+{
+	u64 h = ((u64)list << 40) ^ address;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void filter_add(void *context, u32 list, u64 address)
+{
+	struct ddi_sparse_chapter *chapter = context;
+	u64 mask = filter_bits(&chapter->volume->geo) - 1;
+	u64 h = filter_hash(list, address);
+
+	__set_bit(h & mask, chapter->filter);
+	__set_bit((h >> 32) & mask, chapter->filter);
+}
+
+static bool filter_has(const struct ddi_sparse_chapter *chapter, u64 mask, u64 h)
+{
+	return test_bit(h & mask, chapter->filter) && test_bit((h >> 32) & mask, chapter->filter);
+}
+
+/**
+ * ddi_sparse_chapter_may_hold() - Whether a cached chapter's index may hold a name.
+ * @chapter: a chapter of the cache, filled.
+ * @geo: the volume geometry.
+ * @name: the name.
+ *
+ * Return: false if the chapter's index has no entry for the name (never
+ * false for one it has); true otherwise, about once in twenty for a name
+ * it does not hold.
+ */
+bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_chapter *chapter,
+				 const struct ddi_geometry *geo, const struct ddi_name *name)
+{
+	return filter_has(chapter, filter_bits(geo) - 1,
+			  filter_hash(ddi_geometry_delta_list(geo, name),
+				      ddi_geometry_chapter_address(geo, name)));
 }
 
 /**
@@ -45,8 +112,7 @@ u64 ddi_sparse_cache_memory_bytes(const struct ddi_geometry *geo)
 		return 0;
 	return kmalloc_size_roundup(sizeof(struct ddi_sparse_cache)) +
 	       (DDI_SPARSE_CACHE_CHAPTERS + 1) *
-	       (kmalloc_size_roundup(chapter_bytes(geo)) +
-		PAGE_ALIGN((u64)geo->index_pages_per_chapter * DDI_BLOCK_BYTES));
+	       (kmalloc_size_roundup(chapter_bytes(geo)) + PAGE_ALIGN(copy_bytes(geo)));
 }
 
 static void free_chapter(struct ddi_sparse_chapter *chapter)
@@ -57,17 +123,22 @@ static void free_chapter(struct ddi_sparse_chapter *chapter)
 	kfree(chapter);
 }
 
-static struct ddi_sparse_chapter *alloc_chapter(const struct ddi_geometry *geo)
+static struct ddi_sparse_chapter *alloc_chapter(struct ddi_volume *volume)
 {
+	const struct ddi_geometry *geo = &volume->geo;
 	struct ddi_sparse_chapter *chapter = kzalloc(chapter_bytes(geo), GFP_KERNEL);
 
 	if (!chapter)
 		return NULL;
-	chapter->copy = vmalloc((size_t)geo->index_pages_per_chapter * DDI_BLOCK_BYTES);
+	chapter->copy = vmalloc(copy_bytes(geo));
 	if (!chapter->copy) {
 		kfree(chapter);
 		return NULL;
 	}
+	/* Page-aligned, and the pages before it are whole: long-aligned. */
+	chapter->filter = (unsigned long *)(chapter->copy +
+					    (size_t)geo->index_pages_per_chapter * DDI_BLOCK_BYTES);
+	chapter->volume = volume;
 	chapter->vcn = U64_MAX;
 	return chapter;
 }
@@ -92,7 +163,7 @@ int ddi_sparse_cache_create(struct ddi_volume *volume, struct ddi_sparse_cache *
 	cache->failed_vcn = U64_MAX;
 	mutex_init(&cache->load_mutex);
 	for (i = 0; i < DDI_SPARSE_CACHE_CHAPTERS; i++) {
-		struct ddi_sparse_chapter *chapter = alloc_chapter(&volume->geo);
+		struct ddi_sparse_chapter *chapter = alloc_chapter(volume);
 
 		if (!chapter) {
 			ddi_sparse_cache_free(cache);
@@ -100,7 +171,7 @@ int ddi_sparse_cache_create(struct ddi_volume *volume, struct ddi_sparse_cache *
 		}
 		RCU_INIT_POINTER(cache->slots[i], chapter);
 	}
-	cache->spare = alloc_chapter(&volume->geo);
+	cache->spare = alloc_chapter(volume);
 	if (!cache->spare) {
 		ddi_sparse_cache_free(cache);
 		return -ENOMEM;
@@ -170,9 +241,14 @@ static int fill_chapter(struct ddi_volume *volume, struct ddi_sparse_chapter *ch
 		ret = ddi_chapter_index_page_init(&chapter->pages[i], geo,
 						  chapter->copy + (size_t)i * DDI_BLOCK_BYTES,
 						  volume->config.nonce);
-	if (!ret)
-		chapter->vcn = vcn;
-	return ret;
+	if (ret)
+		return ret;
+	/* Damaged lists are filtered as far as a search could use them. */
+	bitmap_zero(chapter->filter, filter_bits(geo));
+	for (i = 0; i < geo->index_pages_per_chapter; i++)
+		ddi_chapter_index_page_walk(&chapter->pages[i], geo, filter_add, chapter);
+	chapter->vcn = vcn;
+	return 0;
 }
 
 /**
@@ -264,6 +340,8 @@ u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_nam
 {
 	const struct ddi_geometry *geo = &cache->volume->geo;
 	u32 list = ddi_geometry_delta_list(geo, name);
+	u64 h = filter_hash(list, ddi_geometry_chapter_address(geo, name));
+	u64 mask = filter_bits(geo) - 1;
 	struct ddi_sparse_chapter *found = NULL;
 	u32 best = DDI_NO_RECORD_PAGE;
 	unsigned int i;
@@ -278,7 +356,8 @@ u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_nam
 		u32 record_page;
 
 		if (chapter->vcn == U64_MAX || chapter->vcn < oldest_vcn ||
-		    (best != DDI_NO_RECORD_PAGE && chapter->vcn < *vcn))
+		    (best != DDI_NO_RECORD_PAGE && chapter->vcn < *vcn) ||
+		    !filter_has(chapter, mask, h))
 			continue;
 		page = page_for_list(geo, chapter, list);
 		/* A damaged list is a miss in this chapter, not an error. */

@@ -29,15 +29,31 @@ enum {
 	 * seldom find one chapter this often, so seldom load for nothing.
 	 */
 	DDI_SPARSE_FOLLOW_HITS = 8,
+	/*
+	 * Bits of a cached chapter's filter per record it can hold. A name
+	 * that is in none of the cached chapters (most names searched: new
+	 * ones) would otherwise decode half a delta list in every chapter;
+	 * with two probes of a filter of at least 8 bits per record (rounded
+	 * up to a power of two) it decodes one in twenty or fewer, for one
+	 * or two bytes per record of each cached chapter.
+	 */
+	DDI_SPARSE_FILTER_BITS_PER_RECORD = 8,
 };
 
 /* One chapter's index, copied and decoded; never changed once published. */
 struct ddi_sparse_chapter {
+	struct ddi_volume *volume;
 	u64 vcn;
 	/* Searches that found a name here: the one field zones change. */
 	atomic_t hits;
-	/* index_pages_per_chapter pages of DDI_BLOCK_BYTES. */
+	/* index_pages_per_chapter pages of DDI_BLOCK_BYTES, then the filter. */
 	u8 *copy;
+	/*
+	 * A bit set for each (list, address) of the chapter index's entries,
+	 * twice (two hashes): a name whose bits are not both set is not in
+	 * the chapter, without decoding its list.
+	 */
+	unsigned long *filter;
 	struct ddi_index_page pages[];
 };
 
@@ -65,5 +81,7 @@ int ddi_sparse_cache_load(struct ddi_sparse_cache *cache, u64 vcn);
 u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_name *name,
 			    u64 oldest_vcn, u64 *vcn, bool *follow);
 bool ddi_sparse_cache_contains(struct ddi_sparse_cache *cache, u64 vcn);
+bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_chapter *chapter,
+				 const struct ddi_geometry *geo, const struct ddi_name *name);
 
 #endif /* DDI_SPARSE_CACHE_H */
