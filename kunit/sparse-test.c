@@ -237,6 +237,29 @@ static void sparse_cache_loads_and_evicts(struct kunit *test)
 }
 
 /*
+ * Search the first @count names of @records; return how many searches
+ * asked to follow, and set *@at to the hits counted by the last of them.
+ */
+static u32 count_follows(struct cache_fixture *f, const struct ddi_record *records, u32 count,
+			 u32 *hits, u32 *at)
+{
+	u32 i, follows = 0;
+	bool follow;
+	u64 vcn;
+
+	for (*hits = 0, i = 0; i < count; i++) {
+		if (ddi_sparse_cache_search(f->cache, &records[i].name, 0, &vcn, &follow) !=
+		    DDI_NO_RECORD_PAGE)
+			(*hits)++;
+		if (follow) {
+			follows++;
+			*at = *hits;
+		}
+	}
+	return follows;
+}
+
+/*
  * The search that finds the DDI_SPARSE_FOLLOW_HITS-th name of a cached
  * chapter, and only that one, asks for the chapter after it; a miss never
  * does, and a chapter loaded again starts counting again.
@@ -246,7 +269,7 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 	struct cache_fixture *f = cache_setup(test, 3);
 	const struct ddi_record *records = &f->records[f->geo.records_per_chapter];
 	const struct ddi_record *uncached = &records[f->geo.records_per_chapter];
-	u32 i, hits = 0, follows = 0, at = 0;
+	u32 i, hits = 0, follows, at = 0;
 	bool follow = true;
 	u64 vcn;
 
@@ -258,15 +281,7 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 							&follow));
 		KUNIT_EXPECT_FALSE(test, follow);
 	}
-	for (i = 0; i < 4 * DDI_SPARSE_FOLLOW_HITS; i++) {
-		if (ddi_sparse_cache_search(f->cache, &records[i].name, 0, &vcn, &follow) !=
-		    DDI_NO_RECORD_PAGE)
-			hits++;
-		if (follow) {
-			follows++;
-			at = hits;
-		}
-	}
+	follows = count_follows(f, records, 4 * DDI_SPARSE_FOLLOW_HITS, &hits, &at);
 	KUNIT_EXPECT_EQ(test, follows, 1U);
 	KUNIT_EXPECT_EQ(test, at, (u32)DDI_SPARSE_FOLLOW_HITS);
 	KUNIT_EXPECT_GE(test, hits, (u32)DDI_SPARSE_FOLLOW_HITS);
@@ -274,15 +289,7 @@ static void sparse_cache_follows_a_run(struct kunit *test)
 	/* Pushed out and loaded again, it counts from nothing. */
 	ddi_sparse_cache_clear(f->cache);
 	KUNIT_ASSERT_EQ(test, 0, ddi_sparse_cache_load(f->cache, 1));
-	for (i = 0, follows = 0, hits = 0; i < 4 * DDI_SPARSE_FOLLOW_HITS; i++) {
-		if (ddi_sparse_cache_search(f->cache, &records[i].name, 0, &vcn, &follow) !=
-		    DDI_NO_RECORD_PAGE)
-			hits++;
-		if (follow) {
-			follows++;
-			at = hits;
-		}
-	}
+	follows = count_follows(f, records, 4 * DDI_SPARSE_FOLLOW_HITS, &hits, &at);
 	KUNIT_EXPECT_EQ(test, follows, 1U);
 	KUNIT_EXPECT_EQ(test, at, (u32)DDI_SPARSE_FOLLOW_HITS);
 }
@@ -304,13 +311,13 @@ static void sparse_cache_filter_turns_away_absent_names(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, chapter->vcn, 1ULL);
 	for (i = 0; i < per; i++)
 		KUNIT_EXPECT_TRUE_MSG(test,
-				      ddi_sparse_chapter_may_hold(chapter, &f->geo,
+				      ddi_sparse_chapter_may_hold(f->cache, chapter,
 								  &f->records[per + i].name),
 				      "record %u of the chapter turned away", i);
 	/* Chapters 0 and 2 are other names, none in chapter 1. */
 	for (i = 0; i < per; i++) {
-		passed += ddi_sparse_chapter_may_hold(chapter, &f->geo, &f->records[i].name);
-		passed += ddi_sparse_chapter_may_hold(chapter, &f->geo,
+		passed += ddi_sparse_chapter_may_hold(f->cache, chapter, &f->records[i].name);
+		passed += ddi_sparse_chapter_may_hold(f->cache, chapter,
 						      &f->records[2 * per + i].name);
 	}
 	rcu_read_unlock();

@@ -24,20 +24,7 @@
 #include <linux/vmalloc.h>
 
 #include "backup-data.h"
-
-/*
- * A bijection of 64-bit words whose every output bit depends on every
- * input bit: two xor-shift steps and two odd multiplies, each invertible.
- */
-static u64 mix64(u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
+#include "mix64.h"
 
 /* A number below @n, with no modulo bias worth the name for n < 2^32. */
 static u32 below(struct rnd_state *rnd, u32 n)
@@ -265,10 +252,10 @@ u32 ddi_backup_data_within(const struct ddi_backup_data *data, u64 window)
  */
 void ddi_backup_data_name(const struct ddi_backup_data *data, u32 block, struct ddi_name *name)
 {
-	u64 low = mix64(block ^ data->seed);
+	u64 low = ddi_mix64(block ^ data->seed);
 
 	put_unaligned_le64(low, &name->bytes[0]);
-	put_unaligned_le64(mix64(low ^ 0x9e3779b97f4a7c15ULL), &name->bytes[8]);
+	put_unaligned_le64(ddi_mix64(low ^ 0x9e3779b97f4a7c15ULL), &name->bytes[8]);
 }
 
 /**

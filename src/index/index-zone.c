@@ -146,6 +146,21 @@ static bool search_volume(struct ddi_index_zone *zone, struct ddi_request *reque
 }
 
 /*
+ * Bring a closed chapter into the sparse cache if it is sparse (a dense
+ * one has every name in the volume index) and not cached already, which
+ * a look without the load mutex tells in the common case. A load that
+ * fails leaves the cache as it was: the chapter's names are then missed.
+ */
+static void cache_sparse_chapter(struct ddi_index_zone *zone, u64 vcn)
+{
+	struct ddi_index *index = zone->index;
+
+	if (ddi_index_chapter_is_sparse(index, zone->open_vcn, vcn) &&
+	    !ddi_sparse_cache_contains(index->sparse_cache, vcn))
+		ddi_sparse_cache_load(index->sparse_cache, vcn);
+}
+
+/*
  * A name of a sparse index that the volume index does not hold may still
  * be in an old chapter, which keeps only its hooks in the volume index:
  * search the chapters a hook brought into the sparse cache. The record
@@ -174,13 +189,10 @@ static void search_sparse_cache(struct ddi_index_zone *zone, struct ddi_request 
 	/*
 	 * A run that keeps finding this chapter will go on into the next:
 	 * have it cached before the run gets there (after this request's
-	 * search, which the load would only delay). A successor that is
-	 * dense already has every name in the volume index.
+	 * search, which the load would only delay).
 	 */
-	if (follow && vcn + 1 < zone->open_vcn &&
-	    ddi_index_chapter_is_sparse(index, zone->open_vcn, vcn + 1) &&
-	    !ddi_sparse_cache_contains(index->sparse_cache, vcn + 1))
-		ddi_sparse_cache_load(index->sparse_cache, vcn + 1);
+	if (follow && vcn + 1 < zone->open_vcn)
+		cache_sparse_chapter(zone, vcn + 1);
 }
 
 static void start_request(struct ddi_index_zone *zone, struct ddi_request *request)
@@ -224,9 +236,7 @@ static void start_request(struct ddi_index_zone *zone, struct ddi_request *reque
 	 * A chapter that cannot be read is still searched for the hook: the
 	 * search reports its damage as for any chapter.
 	 */
-	if (ddi_index_chapter_is_sparse(index, zone->open_vcn, vcn) &&
-	    !ddi_sparse_cache_contains(index->sparse_cache, vcn))
-		ddi_sparse_cache_load(index->sparse_cache, vcn);
+	cache_sparse_chapter(zone, vcn);
 	request->priv.vcn = vcn;
 	request->priv.stage = DDI_STAGE_START;
 	search_volume(zone, request);

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "mix64.h"
 #include "sparse-cache.h"
 
 static size_t chapter_bytes(const struct ddi_geometry *geo)
@@ -52,28 +53,26 @@ static size_t copy_bytes(const struct ddi_geometry *geo)
 /*
  * Mix a (list, address) pair into 64 bits whose halves are the filter's
  * two probes: the address's low bits are what a list sorts by, so they
- * are mixed rather than used (a finaliser in the style of MurmurHash3's).
+ * are mixed rather than used.
  */
 static u64 filter_hash(u32 list, u64 address)
 {
-	u64 h = ((u64)list << 40) ^ address;
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return ddi_mix64(((u64)list << 40) ^ address);
 }
+
+/* What a load's walk of a chapter index sets bits in. */
+struct filter_fill {
+	unsigned long *filter;
+	u64 mask;
+};
 
 static void filter_add(void *context, u32 list, u64 address)
 {
-	struct ddi_sparse_chapter *chapter = context;
-	u64 mask = filter_bits(&chapter->volume->geo) - 1;
+	const struct filter_fill *fill = context;
 	u64 h = filter_hash(list, address);
 
-	__set_bit(h & mask, chapter->filter);
-	__set_bit((h >> 32) & mask, chapter->filter);
+	__set_bit(h & fill->mask, fill->filter);
+	__set_bit((h >> 32) & fill->mask, fill->filter);
 }
 
 static bool filter_has(const struct ddi_sparse_chapter *chapter, u64 mask, u64 h)
@@ -81,22 +80,27 @@ static bool filter_has(const struct ddi_sparse_chapter *chapter, u64 mask, u64 h
 	return test_bit(h & mask, chapter->filter) && test_bit((h >> 32) & mask, chapter->filter);
 }
 
+static u64 name_hash(const struct ddi_geometry *geo, const struct ddi_name *name)
+{
+	return filter_hash(ddi_geometry_delta_list(geo, name),
+			   ddi_geometry_chapter_address(geo, name));
+}
+
 /**
  * ddi_sparse_chapter_may_hold() - Whether a cached chapter's index may hold a name.
+ * @cache: the cache.
  * @chapter: a chapter of the cache, filled.
- * @geo: the volume geometry.
  * @name: the name.
  *
  * Return: false if the chapter's index has no entry for the name (never
  * false for one it has); true otherwise, about once in twenty for a name
  * it does not hold.
  */
-bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_chapter *chapter,
-				 const struct ddi_geometry *geo, const struct ddi_name *name)
+bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_cache *cache,
+				 const struct ddi_sparse_chapter *chapter,
+				 const struct ddi_name *name)
 {
-	return filter_has(chapter, filter_bits(geo) - 1,
-			  filter_hash(ddi_geometry_delta_list(geo, name),
-				      ddi_geometry_chapter_address(geo, name)));
+	return filter_has(chapter, cache->filter_mask, name_hash(&cache->volume->geo, name));
 }
 
 /**
@@ -123,9 +127,8 @@ static void free_chapter(struct ddi_sparse_chapter *chapter)
 	kfree(chapter);
 }
 
-static struct ddi_sparse_chapter *alloc_chapter(struct ddi_volume *volume)
+static struct ddi_sparse_chapter *alloc_chapter(const struct ddi_geometry *geo)
 {
-	const struct ddi_geometry *geo = &volume->geo;
 	struct ddi_sparse_chapter *chapter = kzalloc(chapter_bytes(geo), GFP_KERNEL);
 
 	if (!chapter)
@@ -138,7 +141,6 @@ static struct ddi_sparse_chapter *alloc_chapter(struct ddi_volume *volume)
 	/* Page-aligned, and the pages before it are whole: long-aligned. */
 	chapter->filter = (unsigned long *)(chapter->copy +
 					    (size_t)geo->index_pages_per_chapter * DDI_BLOCK_BYTES);
-	chapter->volume = volume;
 	chapter->vcn = U64_MAX;
 	return chapter;
 }
@@ -160,10 +162,11 @@ int ddi_sparse_cache_create(struct ddi_volume *volume, struct ddi_sparse_cache *
 	if (!cache)
 		return -ENOMEM;
 	cache->volume = volume;
+	cache->filter_mask = filter_bits(&volume->geo) - 1;
 	cache->failed_vcn = U64_MAX;
 	mutex_init(&cache->load_mutex);
 	for (i = 0; i < DDI_SPARSE_CACHE_CHAPTERS; i++) {
-		struct ddi_sparse_chapter *chapter = alloc_chapter(volume);
+		struct ddi_sparse_chapter *chapter = alloc_chapter(&volume->geo);
 
 		if (!chapter) {
 			ddi_sparse_cache_free(cache);
@@ -171,7 +174,7 @@ int ddi_sparse_cache_create(struct ddi_volume *volume, struct ddi_sparse_cache *
 		}
 		RCU_INIT_POINTER(cache->slots[i], chapter);
 	}
-	cache->spare = alloc_chapter(volume);
+	cache->spare = alloc_chapter(&volume->geo);
 	if (!cache->spare) {
 		ddi_sparse_cache_free(cache);
 		return -ENOMEM;
@@ -228,9 +231,12 @@ static bool cached_locked(struct ddi_sparse_cache *cache, u64 vcn)
 }
 
 /* Read and decode @vcn's index pages into @chapter, which no zone sees. */
-static int fill_chapter(struct ddi_volume *volume, struct ddi_sparse_chapter *chapter, u64 vcn)
+static int fill_chapter(struct ddi_sparse_cache *cache, struct ddi_sparse_chapter *chapter,
+			u64 vcn)
 {
+	struct ddi_volume *volume = cache->volume;
 	const struct ddi_geometry *geo = &volume->geo;
+	struct filter_fill fill = { .filter = chapter->filter, .mask = cache->filter_mask };
 	u32 i;
 	int ret;
 
@@ -244,9 +250,9 @@ static int fill_chapter(struct ddi_volume *volume, struct ddi_sparse_chapter *ch
 	if (ret)
 		return ret;
 	/* Damaged lists are filtered as far as a search could use them. */
-	bitmap_zero(chapter->filter, filter_bits(geo));
+	bitmap_zero(chapter->filter, cache->filter_mask + 1);
 	for (i = 0; i < geo->index_pages_per_chapter; i++)
-		ddi_chapter_index_page_walk(&chapter->pages[i], geo, filter_add, chapter);
+		ddi_chapter_index_page_walk(&chapter->pages[i], geo, filter_add, &fill);
 	chapter->vcn = vcn;
 	return 0;
 }
@@ -278,7 +284,7 @@ int ddi_sparse_cache_load(struct ddi_sparse_cache *cache, u64 vcn)
 		goto out;
 	}
 	chapter = cache->spare;
-	ret = fill_chapter(cache->volume, chapter, vcn);
+	ret = fill_chapter(cache, chapter, vcn);
 	if (ret) {
 		cache->failed_vcn = vcn;
 		WRITE_ONCE(cache->load_failures, cache->load_failures + 1);
@@ -340,8 +346,7 @@ u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_nam
 {
 	const struct ddi_geometry *geo = &cache->volume->geo;
 	u32 list = ddi_geometry_delta_list(geo, name);
-	u64 h = filter_hash(list, ddi_geometry_chapter_address(geo, name));
-	u64 mask = filter_bits(geo) - 1;
+	u64 h = name_hash(geo, name);
 	struct ddi_sparse_chapter *found = NULL;
 	u32 best = DDI_NO_RECORD_PAGE;
 	unsigned int i;
@@ -357,7 +362,7 @@ u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_nam
 
 		if (chapter->vcn == U64_MAX || chapter->vcn < oldest_vcn ||
 		    (best != DDI_NO_RECORD_PAGE && chapter->vcn < *vcn) ||
-		    !filter_has(chapter, mask, h))
+		    !filter_has(chapter, cache->filter_mask, h))
 			continue;
 		page = page_for_list(geo, chapter, list);
 		/* A damaged list is a miss in this chapter, not an error. */

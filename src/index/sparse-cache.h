@@ -42,7 +42,6 @@ enum {
 
 /* One chapter's index, copied and decoded; never changed once published. */
 struct ddi_sparse_chapter {
-	struct ddi_volume *volume;
 	u64 vcn;
 	/* Searches that found a name here: the one field zones change. */
 	atomic_t hits;
@@ -59,6 +58,8 @@ struct ddi_sparse_chapter {
 
 struct ddi_sparse_cache {
 	struct ddi_volume *volume;
+	/* Every chapter's filter has filter_mask + 1 bits, a power of two. */
+	u64 filter_mask;
 	/* Serialises loads: slots, next_victim, spare and failed_vcn. */
 	struct mutex load_mutex;
 	struct ddi_sparse_chapter __rcu *slots[DDI_SPARSE_CACHE_CHAPTERS];
@@ -81,7 +82,8 @@ int ddi_sparse_cache_load(struct ddi_sparse_cache *cache, u64 vcn);
 u32 ddi_sparse_cache_search(struct ddi_sparse_cache *cache, const struct ddi_name *name,
 			    u64 oldest_vcn, u64 *vcn, bool *follow);
 bool ddi_sparse_cache_contains(struct ddi_sparse_cache *cache, u64 vcn);
-bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_chapter *chapter,
-				 const struct ddi_geometry *geo, const struct ddi_name *name);
+bool ddi_sparse_chapter_may_hold(const struct ddi_sparse_cache *cache,
+				 const struct ddi_sparse_chapter *chapter,
+				 const struct ddi_name *name);
 
 #endif /* DDI_SPARSE_CACHE_H */
