@@ -10,7 +10,6 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/crc32.h>
-#include <linux/delay.h>
 #include <linux/dm-bufio.h>
 #include <linux/unaligned.h>
 #include <linux/gfp.h>
@@ -290,82 +289,6 @@ static void index_concurrent_posts_close_chapters(struct kunit *test)
 }
 
 /* Posting past the volume's size forgets the oldest chapters' names. */
-/* A request whose callback sits still until the test lets it go. */
-struct held_request {
-	struct ddi_request request;
-	struct completion entered;
-	struct completion release;
-	struct completion done;
-};
-
-static void held_callback(struct ddi_request *request)
-{
-	struct held_request *h = container_of(request, struct held_request, request);
-
-	complete(&h->entered);
-	/* Bounded, so that a failing test cannot hang the kernel. */
-	wait_for_completion_timeout(&h->release, 30 * HZ);
-	complete(&h->done);
-}
-
-static void released_callback(struct ddi_request *request)
-{
-	complete(&container_of(request, struct held_request, request)->done);
-}
-
-/*
- * A caller's callback runs on the callback thread, not on a zone thread:
- * while one callback waits, the zone goes on answering the names behind
- * it, whose callbacks then run in order once the first returns. Before
- * the callback thread, the zone ran the callback and stood still with it.
- */
-static void index_zone_goes_on_while_a_callback_waits(struct kunit *test)
-{
-	struct index_fixture *f = make_fixture(test, 1, 2);
-	struct ddi_index_zone *zone = f->index->zones[0];
-	struct held_request *held, *next;
-	unsigned long deadline;
-	u64 answered, now;
-
-	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
-	next = kunit_kzalloc(test, sizeof(*next), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	KUNIT_ASSERT_NOT_NULL(test, next);
-	init_completion(&held->entered);
-	init_completion(&held->release);
-	init_completion(&held->done);
-	init_completion(&next->done);
-	held->request = (struct ddi_request) {
-		.type = DDI_POST, .name = f->records[0].name,
-		.new_data = f->records[0].data, .callback = held_callback,
-	};
-	next->request = (struct ddi_request) {
-		.type = DDI_POST, .name = f->records[1].name,
-		.new_data = f->records[1].data, .callback = released_callback,
-	};
-
-	ddi_index_launch(f->index, &held->request);
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&held->entered, 10 * HZ), 0UL);
-	answered = READ_ONCE(zone->stats.requests);
-	ddi_index_launch(f->index, &next->request);
-	/* A liveness bound, not a timing: the zone needs microseconds. */
-	deadline = jiffies + 10 * HZ;
-	while ((now = READ_ONCE(zone->stats.requests)) == answered &&
-	       time_before(jiffies, deadline))
-		usleep_range(1000, 2000);
-	KUNIT_EXPECT_EQ_MSG(test, now, answered + 1,
-			    "the zone answered nothing while a callback waited");
-	KUNIT_EXPECT_FALSE(test, completion_done(&next->done));
-	KUNIT_EXPECT_NE(test, atomic64_read(&zone->in_flight), 0);
-
-	complete(&held->release);
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&next->done, 10 * HZ), 0UL);
-	KUNIT_EXPECT_TRUE(test, completion_done(&held->done));
-	KUNIT_EXPECT_FALSE(test, next->request.found);
-	ddi_index_flush(f->index);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&zone->in_flight), 0);
-}
-
 static void index_wraps_and_forgets(struct kunit *test)
 {
 	u32 per_chapter = TEST_RECORD_PAGES * DDI_RECORDS_PER_PAGE;
@@ -1805,7 +1728,6 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_request_semantics),
 	KUNIT_CASE(index_finds_duplicates_across_chapters),
 	KUNIT_CASE(index_concurrent_posts_close_chapters),
-	KUNIT_CASE(index_zone_goes_on_while_a_callback_waits),
 	KUNIT_CASE(index_wraps_and_forgets),
 	KUNIT_CASE(index_saves_and_loads),
 	KUNIT_CASE(index_rebuilds_after_crash),

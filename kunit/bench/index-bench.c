@@ -65,7 +65,7 @@ struct bench_slot {
 struct bench_run {
 	const struct ddi_record *records;
 	struct bench_slot slots[IN_FLIGHT];
-	/* Slots whose post has been answered: the callback thread adds, the poster takes. */
+	/* Slots whose post has been answered: zone threads add, the poster takes. */
 	struct llist_head free;
 	wait_queue_head_t slot_wait;
 	/* Posts not yet answered, plus one held by the poster until it is done. */
@@ -155,7 +155,7 @@ static void bench_close(struct kunit *test, struct bench *b)
 	kunit_release_action(test, close_index, b);
 }
 
-/* Runs on the callback thread: check the answer, then free the slot. */
+/* Runs on a zone thread: check the answer, then free the slot. */
 static void post_done(struct ddi_request *request)
 {
 	struct bench_slot *slot = container_of(request, struct bench_slot, request);

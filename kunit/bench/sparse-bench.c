@@ -76,7 +76,7 @@ struct sparse_slot {
 struct sparse_run {
 	const struct ddi_backup_data *data;
 	struct sparse_slot slots[IN_FLIGHT];
-	/* Slots whose post was answered: the callback thread adds, the poster takes. */
+	/* Slots whose post was answered: zone threads add, the poster takes. */
 	struct llist_head free;
 	wait_queue_head_t slot_wait;
 	/* Posts not yet answered, plus one held by the poster until it is done. */
@@ -231,7 +231,7 @@ static struct sparse_bench *bench_setup(struct kunit *test, bool random)
 	return b;
 }
 
-/* Runs on the callback thread: check the answer, then free the slot. */
+/* Runs on a zone thread: check the answer, then free the slot. */
 static void post_done(struct ddi_request *request)
 {
 	struct sparse_slot *slot = container_of(request, struct sparse_slot, request);

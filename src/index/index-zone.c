@@ -21,6 +21,14 @@ enum name_location {
 	IN_VOLUME,
 };
 
+static void complete_request(struct ddi_index_zone *zone, struct ddi_request *request)
+{
+	request->callback(request);
+	/* After the callback the request may be gone: touch only the zone. */
+	if (atomic64_dec_and_test(&zone->in_flight))
+		wake_up_all(&zone->index->flush_wait);
+}
+
 /**
  * ddi_index_zone_put_record() - Put a record into a zone's open chapter.
  * @zone: the zone; called by its thread, or while no zone thread runs.
@@ -107,8 +115,7 @@ static void finish_request(struct ddi_index_zone *zone, struct ddi_request *requ
 		break;
 	}
 	ddi_stat_add(zone->stats.requests, 1);
-	/* The zone's in_flight drops once the callback has run. */
-	ddi_index_callbacks_queue(index, request);
+	complete_request(zone, request);
 }
 
 /* A volume search that could not be done is a miss, never bad data. */
@@ -353,8 +360,7 @@ void ddi_index_zone_requeue(struct ddi_request *request, void *context)
  *	and callback set; it belongs to the index until the callback runs.
  *
  * Never sleeps, so it may be called from a bio's completion. The callback
- * runs on the index's callback thread (index-callbacks.c), which may
- * launch again from it.
+ * runs on a zone thread.
  */
 void ddi_index_launch(struct ddi_index *index, struct ddi_request *request)
 {

@@ -421,14 +421,12 @@ static void report_open(struct ddi_index *index, u64 open_vcn)
 }
 
 /*
- * Zone threads stop first, then the callback thread they feed, then the
- * writer; freeing the volume stops its readers. Also the unwinding of a
- * failed open: each part may be missing.
+ * Zone threads stop first, then the writer; freeing the volume stops its
+ * readers. Also the unwinding of a failed open: each part may be missing.
  */
 static void free_index(struct ddi_index *index)
 {
 	ddi_index_zones_free(index);
-	ddi_index_callbacks_stop(index);
 	ddi_chapter_writer_free(index);
 	ddi_sparse_cache_free(index->sparse_cache);
 	ddi_volume_free(index->volume);
@@ -550,9 +548,7 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 			goto fail;
 		}
 	}
-	ret = ddi_index_callbacks_start(index);
-	if (!ret)
-		ret = ddi_index_zones_start(index);
+	ret = ddi_index_zones_start(index);
 	if (ret)
 		goto fail;
 	index->open_ms = ktime_ms_delta(ktime_get(), start);

@@ -92,16 +92,6 @@ struct ddi_chapter_writer {
 };
 
 /*
- * The thread that runs the callbacks of requests the zones have finished:
- * zone threads add to the queue, the thread alone takes from it.
- */
-struct ddi_index_callbacks {
-	struct task_struct *thread;
-	struct llist_head queue;
-	wait_queue_head_t wait;
-};
-
-/*
  * What protects what: the fields down to zone_count are set by the open and
  * only read after it, except bdev, which ddi_index_replace_storage() changes
  * under save_mutex with the zones paused and the writer idle, and the
@@ -135,7 +125,6 @@ struct ddi_index {
 	unsigned int zone_count;
 	struct ddi_index_zone *zones[DDI_MAX_ZONES];
 	struct ddi_chapter_writer writer;
-	struct ddi_index_callbacks callbacks;
 	/* Woken when a zone's in_flight falls to 0; flush waits for all. */
 	wait_queue_head_t flush_wait;
 	/*
@@ -204,11 +193,6 @@ void ddi_index_zones_resume(struct ddi_index *index);
 void ddi_index_zone_requeue(struct ddi_request *request, void *context);
 void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_name *name,
 			       const struct ddi_data *data, bool hint_denied);
-
-/* index-callbacks.c */
-int ddi_index_callbacks_start(struct ddi_index *index);
-void ddi_index_callbacks_stop(struct ddi_index *index);
-void ddi_index_callbacks_queue(struct ddi_index *index, struct ddi_request *request);
 
 /* chapter-writer.c */
 size_t ddi_chapter_writer_memory_bytes(const struct ddi_geometry *geo);

@@ -400,7 +400,7 @@ void ddi_target_io_init(struct ddi_target *target)
 	}
 }
 
-/* Runs on the index's callback thread: count the answer, never block. */
+/* Runs on a zone thread: count the answer, never block. */
 static void post_done(struct ddi_request *request)
 {
 	struct ddi_post *post = container_of(request, struct ddi_post, request);

@@ -311,7 +311,7 @@ static void verify_advice(struct work_struct *work)
 	put_post(chunk);
 }
 
-/* Runs on the index's callback thread: count the answer, never block. */
+/* Runs on a zone thread: count the answer, never block. */
 static void post_done(struct ddi_request *request)
 {
 	struct scan_post *post = container_of(request, struct scan_post, request);
