@@ -293,6 +293,36 @@ static void boundaries_stop_at_max_vcn(struct kunit *test)
 	expect_boundaries(test, b, DDI_MAX_VCN - 14, DDI_MAX_VCN);
 }
 
+/*
+ * What the volume reads or writes outside its page cache leaves dm-bufio
+ * once used: record pages once written, every page a probe reads (blank
+ * chapters and one with a damaged page are read whole), and a copied
+ * chapter index. Before bufio.h each stayed in dm-bufio's cache, which is
+ * bounded by a share of the machine's RAM, not by the index's memory.
+ */
+static void boundaries_leave_no_page_in_bufio(struct kunit *test)
+{
+	struct boundaries *b = setup(test, 4, 16);
+	u32 last = ddi_physical_page(&b->geo, 2, b->geo.pages_per_chapter - 1);
+	u8 *pages;
+
+	write_vcns(test, b, 0, 6);
+	KUNIT_EXPECT_EQ(test, 0U, ddi_test_bufio_strays(b->volume));
+
+	/* Chapter 2 loses its last record page: its probe reads it whole. */
+	ddi_volume_forget_chapter(b->volume, 2);
+	dm_bufio_forget(b->volume->client, last);
+	ddi_test_disk_zero(b->disk, (u64)last * DDI_BLOCK_BYTES, DDI_BLOCK_BYTES);
+	expect_boundaries(test, b, 0, 5);
+	KUNIT_EXPECT_EQ(test, 0U, ddi_test_bufio_strays(b->volume));
+
+	pages = kunit_kmalloc_array(test, b->geo.index_pages_per_chapter, DDI_BLOCK_BYTES,
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_EXPECT_EQ(test, 0, ddi_volume_read_chapter_index(b->volume, 4, pages, NULL));
+	KUNIT_EXPECT_EQ(test, 0U, ddi_test_bufio_strays(b->volume));
+}
+
 static struct kunit_case boundaries_cases[] = {
 	KUNIT_CASE(boundaries_of_empty_volume),
 	KUNIT_CASE(boundaries_of_partly_written_volume),
@@ -302,6 +332,7 @@ static struct kunit_case boundaries_cases[] = {
 	KUNIT_CASE(boundaries_survive_damage_elsewhere),
 	KUNIT_CASE(boundaries_refuse_chapters_near_u64_max),
 	KUNIT_CASE(boundaries_stop_at_max_vcn),
+	KUNIT_CASE(boundaries_leave_no_page_in_bufio),
 	KUNIT_CASE_SLOW(boundaries_refuse_too_many_bad_chapters),
 	{}
 };

@@ -669,6 +669,8 @@ static void index_rebuild_repairs_damaged_index_pages(struct kunit *test)
 	reopen(test, d.f);
 	ddi_index_get_stats(d.f->index, &stats);
 	KUNIT_EXPECT_EQ(test, stats.repaired_pages, 2ULL * d.geo.index_pages_per_chapter);
+	/* Written back, the repaired pages (and every page read) left dm-bufio. */
+	KUNIT_EXPECT_EQ(test, 0U, ddi_test_bufio_strays(d.f->index->volume));
 	KUNIT_EXPECT_EQ(test, count_found(test, d.f, 0, 4 * per_chapter), expected);
 	ddi_index_close(d.f->index);
 	d.f->index = NULL;

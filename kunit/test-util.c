@@ -210,6 +210,25 @@ void ddi_test_poke_page(struct kunit *test, struct ddi_volume *volume, u32 physi
 	KUNIT_ASSERT_EQ(test, 0, dm_bufio_write_dirty_buffers(volume->client));
 }
 
+u32 ddi_test_bufio_strays(struct ddi_volume *volume)
+{
+	u32 pages = volume->geo.pages_per_volume + DDI_HEADER_PAGES;
+	struct dm_buffer *buffer;
+	u32 page, strays = 0;
+
+	/* The mutex keeps the cache's mapping still while it is compared. */
+	mutex_lock(&volume->read_mutex);
+	for (page = 0; page < pages; page++) {
+		if (!dm_bufio_get(volume->client, page, &buffer))
+			continue;
+		if (!ddi_page_cache_lookup(&volume->cache, page))
+			strays++;
+		dm_bufio_release(buffer);
+	}
+	mutex_unlock(&volume->read_mutex);
+	return strays;
+}
+
 void ddi_test_copy_page(struct kunit *test, struct ddi_volume *volume, u32 to, u32 from)
 {
 	struct dm_buffer *in, *out;

@@ -74,6 +74,11 @@ void ddi_test_write_chapter(struct kunit *test, struct ddi_volume *volume, u64 v
 /* Modify one byte of a volume page through the volume's own bufio client. */
 void ddi_test_poke_page(struct kunit *test, struct ddi_volume *volume, u32 physical_page,
 			u32 offset, u8 xor);
+/*
+ * How many of @volume's pages dm-bufio has cached that its page cache does
+ * not hold: pages read or written and not given back (see bufio.h).
+ */
+u32 ddi_test_bufio_strays(struct ddi_volume *volume);
 /* Copy volume page @from over page @to, through the volume's bufio client. */
 void ddi_test_copy_page(struct kunit *test, struct ddi_volume *volume, u32 to, u32 from);
 

@@ -20,6 +20,7 @@
 #include <linux/dm-bufio.h>
 #include <linux/slab.h>
 
+#include "bufio.h"
 #include "volume.h"
 
 /* A run of bad chapters longer than this means the volume is corrupt. */
@@ -53,7 +54,7 @@ static u64 probe_index_page(struct ddi_volume *volume, u32 chapter, u32 i,
 	if (IS_ERR(data))
 		return BAD_CHAPTER;
 	ret = ddi_chapter_index_page_init(page, geo, data, volume->config.nonce);
-	dm_bufio_release(buffer);
+	ddi_bufio_drop(buffer);
 	page->data = NULL;
 	/* Past DDI_MAX_VCN: crafted or damaged, as the index never writes one. */
 	if (ret || page->vcn > DDI_MAX_VCN || ddi_physical_chapter(geo, page->vcn) != chapter)
@@ -76,7 +77,7 @@ static u64 probe_record_page(struct ddi_volume *volume, u32 chapter, u32 i)
 	if (IS_ERR(data))
 		return BAD_CHAPTER;
 	ret = ddi_record_page_validate(data, volume->config.nonce, &header);
-	dm_bufio_release(buffer);
+	ddi_bufio_drop(buffer);
 	if (ret || header.record_page != i || header.vcn > DDI_MAX_VCN ||
 	    ddi_physical_chapter(geo, header.vcn) != chapter)
 		return BAD_CHAPTER;
@@ -106,7 +107,12 @@ static u64 probe_chapter(struct ddi_volume *volume, u32 chapter)
 	u32 next_list = 0;
 	u32 i;
 
-	ddi_volume_prefetch_chapter(volume, chapter);
+	/*
+	 * Prefetch only what the quick way reads: a page prefetched and never
+	 * read would stay in dm-bufio, where no drop reaches it.
+	 */
+	ddi_volume_prefetch(volume, chapter, 0, geo->index_pages_per_chapter);
+	ddi_volume_prefetch(volume, chapter, geo->index_pages_per_chapter + last, 1);
 	for (i = 0; i < geo->index_pages_per_chapter; i++) {
 		struct ddi_index_page page;
 
@@ -124,6 +130,7 @@ static u64 probe_chapter(struct ddi_volume *volume, u32 chapter)
 	if (whole && next_list == geo->delta_lists_per_chapter && vcn == first)
 		return first;
 	newest = newer_vcn(newest, vcn);
+	ddi_volume_prefetch(volume, chapter, geo->index_pages_per_chapter, last);
 	for (i = 0; i < last; i++)
 		newest = newer_vcn(newest, probe_record_page(volume, chapter, i));
 	pr_debug("chapter %u is damaged or torn: taken as vcn %lld\n", chapter,

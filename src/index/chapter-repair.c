@@ -187,6 +187,18 @@ int ddi_chapter_repair_run(struct ddi_chapter_repair *repair, struct ddi_volume 
  */
 int ddi_chapter_repair_flush(struct ddi_volume *volume)
 {
+	const struct ddi_geometry *geo = &volume->geo;
+	int ret;
+
 	/* Waits for the writes, then flushes the device's cache. */
-	return dm_bufio_write_dirty_buffers(volume->client);
+	ret = dm_bufio_write_dirty_buffers(volume->client);
+	/*
+	 * On disk, the repaired pages need not sit in dm-bufio; pages the
+	 * page cache holds stay. After a failed write they are kept: the
+	 * copy in memory is the only good one.
+	 */
+	if (!ret)
+		dm_bufio_forget_buffers(volume->client, 0,
+					geo->pages_per_volume + DDI_HEADER_PAGES);
+	return ret;
 }

@@ -43,9 +43,11 @@ enum {
  * @reader_count: its reader threads.
  * @cache_chapters: its page cache, in chapters of record pages.
  *
- * Return: the bytes ddi_index_open() allocates and keeps until close, or
- * 0 if the volume index would refuse the shape for @zone_count zones. A
- * save or a load streams through at most 128 more dm-bufio blocks.
+ * Return: the bytes ddi_index_open() allocates and keeps until close, less
+ * dm-bufio's reserve of a few pages (ddi_volume_reserve_bytes(), which
+ * "stats" adds), or 0 if the volume index would refuse the shape for
+ * @zone_count zones. A save or a load streams through at most 128 more
+ * dm-bufio blocks.
  */
 u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_count,
 			   unsigned int reader_count, unsigned int cache_chapters)

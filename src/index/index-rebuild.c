@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "bufio.h"
 #include "chapter-repair.h"
 #include "index.h"
 
@@ -45,7 +46,7 @@ static int read_index_page(struct ddi_volume *volume, u64 vcn, u32 i, u8 *copy,
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 	memcpy(copy, data, DDI_BLOCK_BYTES);
-	dm_bufio_release(buffer);
+	ddi_bufio_drop(buffer);
 	ret = ddi_chapter_index_page_init(page, geo, copy, volume->config.nonce);
 	if (!ret && page->vcn != vcn)
 		ret = -EBADMSG;
@@ -278,7 +279,9 @@ int ddi_index_rebuild(struct ddi_index *index, u64 lowest_vcn, u64 highest_vcn)
 		u32 record_damage, damage;
 		int index_damage, repaired = 0;
 
-		ddi_volume_prefetch_chapter(index->volume, ddi_physical_chapter(geo, vcn));
+		/* Every page is read below, so none stays behind in dm-bufio. */
+		ddi_volume_prefetch(index->volume, ddi_physical_chapter(geo, vcn), 0,
+				    geo->pages_per_chapter);
 		index_damage = rebuild_page_map(index, vcn, &state);
 		if (index_damage < 0) {
 			free_state(&state);

@@ -34,10 +34,14 @@ static int config_geometry(const struct ddi_index_config *config, struct ddi_geo
 	return ddi_index_memory_geometry(config->memory_mb, config->sparse, geo);
 }
 
+/* What the index holds at most: its shape's, and dm-bufio's small reserve. */
 static u64 index_memory_bytes(const struct ddi_index *index)
 {
+	struct ddi_volume_config volume = { .reader_count = index->config.reader_count };
+
 	return ddi_index_memory_bytes(&index->geo, index->zone_count, index->config.reader_count,
-				      index->config.cache_chapters);
+				      index->config.cache_chapters) +
+	       ddi_volume_reserve_bytes(&index->geo, &volume);
 }
 
 /*

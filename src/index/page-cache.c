@@ -21,8 +21,9 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include "table-alloc.h"
+#include "bufio.h"
 #include "page-cache.h"
+#include "table-alloc.h"
 
 static u64 pending_word(u32 sequence, u32 physical_page)
 {
@@ -163,7 +164,8 @@ void ddi_page_cache_touch(struct ddi_page_cache *cache, struct ddi_cached_page *
 static void clear_slot(struct ddi_page_cache *cache, struct ddi_cached_page *page)
 {
 	if (page->buffer) {
-		dm_bufio_release(page->buffer);
+		/* Not cached here any more: not kept in dm-bufio either. */
+		ddi_bufio_drop(page->buffer);
 		page->buffer = NULL;
 	}
 	page->physical_page = cache->indexable_pages;

@@ -20,6 +20,7 @@
 #include <linux/dm-bufio.h>
 #include <linux/slab.h>
 
+#include "bufio.h"
 #include "volume.h"
 
 static int open_bufio(struct ddi_volume *volume, struct block_device *bdev, sector_t start)
@@ -44,11 +45,45 @@ static int open_bufio(struct ddi_volume *volume, struct block_device *bdev, sect
  */
 #define DDI_BUFIO_BUFFER_OVERHEAD 160
 
-/* The buffers a volume reserves: see ddi_volume_create(). */
-static u32 reserved_buffers(const struct ddi_geometry *geo, const struct ddi_volume_config *config)
+/*
+ * The most buffers a volume holds: one per cache slot, and for the chapter
+ * being written its index pages (held until it is written) and one record
+ * page.
+ */
+static u32 held_buffers(const struct ddi_geometry *geo, const struct ddi_volume_config *config)
 {
 	return config->cache_chapters * geo->record_pages_per_chapter +
 	       geo->index_pages_per_chapter + 1;
+}
+
+/*
+ * The buffers dm-bufio sets aside for a volume, allocated with the client
+ * and kept until it is destroyed. dm-bufio takes from them only when it
+ * cannot allocate, so they are in addition to the ones held, and need only
+ * cover what can be allocated at once while every other buffer is held:
+ * the chapter writer's index pages and record page, one page per reader,
+ * the page a zone reads itself under the read mutex, and one for a sparse
+ * chapter load or a boundary probe.
+ */
+static u32 reserved_buffers(const struct ddi_geometry *geo, const struct ddi_volume_config *config)
+{
+	return geo->index_pages_per_chapter + 1 + config->reader_count + 2;
+}
+
+/**
+ * ddi_volume_reserve_bytes() - RAM of the buffers dm-bufio reserves for a volume.
+ * @geo: the volume geometry.
+ * @config: its configuration; only the reader count counts.
+ *
+ * Not in ddi_volume_memory_bytes(), which plans shapes: these are a few
+ * pages, and the shape "memory N" buys must not change with them.
+ *
+ * Return: the bytes.
+ */
+u64 ddi_volume_reserve_bytes(const struct ddi_geometry *geo,
+			     const struct ddi_volume_config *config)
+{
+	return (u64)reserved_buffers(geo, config) * (DDI_BLOCK_BYTES + DDI_BUFIO_BUFFER_OVERHEAD);
 }
 
 /**
@@ -56,9 +91,11 @@ static u32 reserved_buffers(const struct ddi_geometry *geo, const struct ddi_vol
  * @geo: the volume geometry.
  * @config: its configuration; only the cache, zone and reader counts count.
  *
- * Return: the bytes ddi_volume_create() allocates, its page cache's
- * dm-bufio buffers included. dm-bufio may cache more of the device than
- * it reserves, bounded by its own module parameter; that is not counted.
+ * Return: the bytes ddi_volume_create() allocates, and the most dm-bufio
+ * buffers the volume holds (a full page cache, a chapter being written);
+ * dm-bufio's reserve is ddi_volume_reserve_bytes(). Pages the volume
+ * reads or writes outside its page cache are dropped from dm-bufio once
+ * used (see bufio.h), so they are not counted.
  */
 u64 ddi_volume_memory_bytes(const struct ddi_geometry *geo, const struct ddi_volume_config *config)
 {
@@ -67,7 +104,7 @@ u64 ddi_volume_memory_bytes(const struct ddi_geometry *geo, const struct ddi_vol
 	struct ddi_volume *volume;
 
 	return kmalloc_size_roundup(sizeof(*volume)) +
-	       (u64)reserved_buffers(geo, config) * (DDI_BLOCK_BYTES + DDI_BUFIO_BUFFER_OVERHEAD) +
+	       (u64)held_buffers(geo, config) * (DDI_BLOCK_BYTES + DDI_BUFIO_BUFFER_OVERHEAD) +
 	       ddi_page_cache_memory_bytes(pages, slots, config->zone_count) +
 	       ddi_radix_sorter_memory_bytes(geo->records_per_page) +
 	       ddi_index_page_map_memory_bytes(geo) +
@@ -117,10 +154,6 @@ int ddi_volume_create(const struct ddi_geometry *geo, struct block_device *bdev,
 	init_waitqueue_head(&volume->reader_wait);
 	init_waitqueue_head(&volume->queue_space_wait);
 	volume->writing_chapter = geo->chapters_per_volume;
-	/*
-	 * A buffer per cache slot, and for the chapter being written its
-	 * index pages (held until it is written) and one record page.
-	 */
 	volume->reserved_buffers = reserved_buffers(geo, config);
 
 	ret = ddi_page_cache_init(&volume->cache, geo->pages_per_volume + DDI_HEADER_PAGES,
@@ -196,15 +229,15 @@ bool ddi_volume_fail_next_storage;
 
 /**
  * ddi_volume_open_storage() - Make a volume's dm-bufio client on another device.
- * @volume: the volume, whose cache size sets the buffers the client reserves.
+ * @volume: the volume, whose shape sets the buffers the client reserves.
  * @bdev: the device that holds (or will hold) a copy of the volume.
  * @start: the sector where its page 0 starts.
  * @storage: filled in with the new client; nothing is read yet.
  *
  * The volume goes on using its own storage: this only prepares a later
  * ddi_volume_replace_storage(), so that the allocation that can fail (the
- * client reserves a buffer per cache slot) fails while the old storage is
- * still in place. A storage not handed over is released with
+ * client's reserved buffers) fails while the old storage is still in
+ * place. A storage not handed over is released with
  * ddi_volume_close_storage().
  *
  * Return: 0 or a negative errno (-ENOMEM when the buffers cannot be had).
@@ -502,6 +535,13 @@ int ddi_volume_write_chapter(struct ddi_volume *volume,
 		ret = dm_bufio_write_dirty_buffers(volume->client);
 	if (ret)
 		pr_err("%pg: cannot write chapter %llu: %d\n", volume->bdev, vcn, ret);
+	/*
+	 * The record pages are on disk (or failed): drop them, or dm-bufio
+	 * would keep each chapter's for minutes. A search reads them again.
+	 */
+	dm_bufio_forget_buffers(volume->client,
+				ddi_physical_page(geo, chapter, geo->index_pages_per_chapter),
+				geo->record_pages_per_chapter);
 
 	/*
 	 * The buffers are complete: the mutex orders our writes to them before
@@ -525,16 +565,21 @@ int ddi_volume_write_chapter(struct ddi_volume *volume,
 }
 
 /**
- * ddi_volume_prefetch_chapter() - Start reading a whole chapter.
+ * ddi_volume_prefetch() - Start reading pages of a chapter.
  * @volume: the volume.
  * @chapter: the physical chapter.
+ * @first: its first page to read, counting its index pages first.
+ * @count: how many pages.
+ *
+ * The caller reads every page it prefetches: one prefetched and never
+ * read stays in dm-bufio's cache, outside the index's memory.
  */
-void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter)
+void ddi_volume_prefetch(struct ddi_volume *volume, u32 chapter, u32 first, u32 count)
 {
 	const struct ddi_geometry *geo = &volume->geo;
 
-	dm_bufio_prefetch(volume->client, ddi_physical_page(geo, chapter, 0),
-			  geo->pages_per_chapter);
+	if (count)
+		dm_bufio_prefetch(volume->client, ddi_physical_page(geo, chapter, first), count);
 }
 
 /**
@@ -572,7 +617,7 @@ int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 		memcpy(copy, data, DDI_BLOCK_BYTES);
-		dm_bufio_release(buffer);
+		ddi_bufio_drop(buffer);
 
 		ret = ddi_chapter_index_page_init(&page, geo, copy, volume->config.nonce);
 		if (ret)

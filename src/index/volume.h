@@ -140,6 +140,8 @@ struct ddi_volume {
 #define DDI_THREAD_BYTES (THREAD_SIZE + sizeof(struct task_struct))
 
 u64 ddi_volume_memory_bytes(const struct ddi_geometry *geo, const struct ddi_volume_config *config);
+u64 ddi_volume_reserve_bytes(const struct ddi_geometry *geo,
+			     const struct ddi_volume_config *config);
 int ddi_volume_create(const struct ddi_geometry *geo, struct block_device *bdev,
 		      const struct ddi_volume_config *config,
 		      struct ddi_volume **volume_ptr);
@@ -178,7 +180,7 @@ int ddi_volume_read_record_page(struct ddi_volume *volume, u32 chapter, u32 reco
 				u8 *copy, struct ddi_record_page_header *header);
 int ddi_volume_read_chapter_index(struct ddi_volume *volume, u64 vcn, u8 *pages,
 				  u32 *last_lists);
-void ddi_volume_prefetch_chapter(struct ddi_volume *volume, u32 chapter);
+void ddi_volume_prefetch(struct ddi_volume *volume, u32 chapter, u32 first, u32 count);
 #if IS_ENABLED(CONFIG_DM_DEDUP_INDEX_KUNIT_TEST)
 int ddi_chapter_boundaries_find(struct ddi_volume *volume, u64 *lowest_vcn,
 				u64 *highest_vcn, bool *is_empty);
