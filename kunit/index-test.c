@@ -1389,42 +1389,6 @@ static void index_moves_under_posts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count_found(test, f, 0, 2 * per_chapter), 2 * per_chapter);
 }
 
-/*
- * Memory a save or load takes: the lowest count of free pages seen at any
- * block the save stream passes, below the count when it started. Per-CPU
- * page lists are drained first, so that pages parked there do not hide
- * what is taken from the free lists.
- */
-static unsigned long stream_lowest_free;
-
-static void stream_sample_free(void)
-{
-	stream_lowest_free = min(stream_lowest_free,
-				 global_zone_page_state(NR_FREE_PAGES));
-}
-
-static void stop_stream_hook(void *arg)
-{
-	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
-}
-
-static unsigned long start_sampling(void)
-{
-	unsigned long free;
-
-	drain_all_pages(NULL);
-	free = global_zone_page_state(NR_FREE_PAGES);
-	stream_lowest_free = free;
-	WRITE_ONCE(ddi_save_stream_test_hook, stream_sample_free);
-	return free;
-}
-
-static u64 stop_sampling(unsigned long start)
-{
-	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
-	return start > stream_lowest_free ? (u64)(start - stream_lowest_free) << PAGE_SHIFT : 0;
-}
-
 enum {
 	BIG_DISK_BYTES = 64 << 20,
 	/*
@@ -1451,10 +1415,10 @@ static int least_stream_memory(struct ddi_index *index, bool load, u64 open_vcn,
 
 	*took = U64_MAX;
 	for (i = 0; i < STREAM_TRIES && !ret; i++) {
-		start = start_sampling();
+		start = ddi_test_stream_sample_start();
 		ret = load ? ddi_index_state_load(index, open_vcn) :
 			     ddi_index_state_save(index, &ddi_test_no_client);
-		*took = min(*took, stop_sampling(start));
+		*took = min(*took, ddi_test_stream_sample_stop(start));
 	}
 	return ret;
 }
@@ -1476,7 +1440,7 @@ static void index_saves_large_state_in_bounded_memory(struct kunit *test)
 	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stop_stream_hook, NULL));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ddi_test_stream_sample_end, NULL));
 	f->disk = ddi_test_disk_open(test, TEST_DISK, BIG_DISK_BYTES);
 	f->config = (struct ddi_index_config) {
 		.record_pages_per_chapter = 64,
@@ -1717,10 +1681,10 @@ static void index_refuses_save_header_of_other_sizes(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_save_header(f->disk->bdev, &layout, slot,
 							     &header));
 
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stop_stream_hook, NULL));
-	start = start_sampling();
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ddi_test_stream_sample_end, NULL));
+	start = ddi_test_stream_sample_start();
 	reopen(test, f);
-	took = stop_sampling(start);
+	took = ddi_test_stream_sample_stop(start);
 	KUNIT_EXPECT_EQ(test, f->index->layout_save_sequence, 0ULL);
 	/* Nothing of the slot was streamed: the hook never ran. */
 	KUNIT_EXPECT_EQ(test, took, 0ULL);

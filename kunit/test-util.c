@@ -7,13 +7,16 @@
 #include <linux/blkdev.h>
 #include <linux/dm-bufio.h>
 #include <linux/file.h>
+#include <linux/gfp.h>
 #include <linux/fs.h>
 #include <linux/jhash.h>
 #include <linux/major.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/vmstat.h>
 
+#include "save-stream.h"
 #include "test-util.h"
 
 static void close_disk(void *arg)
@@ -208,6 +211,37 @@ void ddi_test_poke_page(struct kunit *test, struct ddi_volume *volume, u32 physi
 	dm_bufio_mark_buffer_dirty(buffer);
 	dm_bufio_release(buffer);
 	KUNIT_ASSERT_EQ(test, 0, dm_bufio_write_dirty_buffers(volume->client));
+}
+
+/* The lowest free page count the save stream's hook has seen. */
+static unsigned long stream_lowest_free;
+
+static void stream_sample_free(void)
+{
+	stream_lowest_free = min(stream_lowest_free, global_zone_page_state(NR_FREE_PAGES));
+}
+
+void ddi_test_stream_sample_end(void *unused)
+{
+	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
+}
+
+unsigned long ddi_test_stream_sample_start(void)
+{
+	unsigned long free;
+
+	/* Pages parked on the per-CPU lists would hide what is taken. */
+	drain_all_pages(NULL);
+	free = global_zone_page_state(NR_FREE_PAGES);
+	stream_lowest_free = free;
+	WRITE_ONCE(ddi_save_stream_test_hook, stream_sample_free);
+	return free;
+}
+
+u64 ddi_test_stream_sample_stop(unsigned long start)
+{
+	WRITE_ONCE(ddi_save_stream_test_hook, NULL);
+	return start > stream_lowest_free ? (u64)(start - stream_lowest_free) << PAGE_SHIFT : 0;
 }
 
 u32 ddi_test_bufio_strays(struct ddi_volume *volume)

@@ -79,6 +79,17 @@ void ddi_test_poke_page(struct kunit *test, struct ddi_volume *volume, u32 physi
  * not hold: pages read or written and not given back (see bufio.h).
  */
 u32 ddi_test_bufio_strays(struct ddi_volume *volume);
+/*
+ * Memory a save or load takes: ddi_test_stream_sample_start() drains the
+ * per-CPU page lists and returns the free page count; until
+ * ddi_test_stream_sample_stop(), each block the save stream passes samples
+ * it, and stop returns the bytes by which the lowest sample fell below the
+ * start. A test that samples ends with ddi_test_stream_sample_end() as a
+ * KUnit action, so a failed assertion cannot leave the hook set.
+ */
+unsigned long ddi_test_stream_sample_start(void);
+u64 ddi_test_stream_sample_stop(unsigned long start);
+void ddi_test_stream_sample_end(void *unused);
 /* Copy volume page @from over page @to, through the volume's bufio client. */
 void ddi_test_copy_page(struct kunit *test, struct ddi_volume *volume, u32 to, u32 from);
 

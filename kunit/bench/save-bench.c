@@ -9,6 +9,9 @@
  * writes every table slot whether it is used or not, so the time depends on
  * the shape, not on how the names were put. After the load, a sample of the
  * names must be found again, so a broken save cannot pass for a fast one.
+ * Also timed: the format that opens the index (it allocates and zeroes
+ * the whole volume index); and measured: the most memory the save and the
+ * load take beyond the index's own, which the save stream bounds.
  *
  * Both shapes need more RAM disk than scripts/bench gives (memory 2048
  * about 3 GiB; the disk fills only as written, and some 700 MiB of RAM do):
@@ -91,8 +94,10 @@ static void bench_save(struct kunit *test)
 	struct rnd_state rnd, names;
 	u64 device_bytes, seed, puts, i, slot_bytes;
 	u32 open_records, found = 0, in_open = 0;
+	unsigned long free;
+	u64 save_peak, load_peak;
 	ktime_t start;
-	s64 save_ns, load_ns;
+	s64 format_ns, save_ns, load_ns;
 	int save_ret, load_ret;
 
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device_bytes));
@@ -102,7 +107,10 @@ static void bench_save(struct kunit *test)
 		return;
 	ddi_test_disk_zero(disk, 0, device_bytes);
 	config.format = true;
+	start = ktime_get();
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &config, &index, NULL));
+	format_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ddi_test_stream_sample_end, NULL));
 
 	seed = get_random_u64();
 	kunit_info(test, "memory %u: seed %llu\n", memory_mb, seed);
@@ -122,13 +130,17 @@ static void bench_save(struct kunit *test)
 		ddi_volume_index_put(index->volume_index, &name, index->zones[0]->open_vcn);
 	}
 
+	free = ddi_test_stream_sample_start();
 	start = ktime_get();
 	save_ret = ddi_index_state_save(index, &ddi_test_no_client);
 	save_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	save_peak = ddi_test_stream_sample_stop(free);
+	free = ddi_test_stream_sample_start();
 	start = ktime_get();
 	load_ret = save_ret ? save_ret :
 		   ddi_index_state_load(index, index->zones[0]->open_vcn);
 	load_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	load_peak = ddi_test_stream_sample_stop(free);
 
 	for (i = 0; i < SAMPLE; i++) {
 		struct ddi_name name;
@@ -156,10 +168,11 @@ static void bench_save(struct kunit *test)
 	/* Puts refused for room (a handful at 7/8 full) miss; nearly all must be found. */
 	KUNIT_EXPECT_GE(test, found, SAMPLE - SAMPLE / 100);
 	KUNIT_EXPECT_EQ(test, in_open, (u32)SAMPLE);
-	kunit_info(test, "ddi-bench: save memory=%u shape=%ux%u entries=%llu volume_index_bytes=%llu save_slot_bytes=%llu save_ms=%lld load_ms=%lld\n",
+	kunit_info(test, "ddi-bench: save memory=%u shape=%ux%u entries=%llu memory_bytes=%llu volume_index_bytes=%llu save_slot_bytes=%llu format_ms=%lld save_ms=%lld load_ms=%lld save_peak_bytes=%llu load_peak_bytes=%llu\n",
 		   memory_mb, geo.record_pages_per_chapter, geo.chapters_per_volume,
-		   stats.entries, stats.volume_index_bytes, slot_bytes,
-		   div_s64(save_ns, NSEC_PER_MSEC), div_s64(load_ns, NSEC_PER_MSEC));
+		   stats.entries, stats.memory_bytes, stats.volume_index_bytes, slot_bytes,
+		   div_s64(format_ns, NSEC_PER_MSEC), div_s64(save_ns, NSEC_PER_MSEC),
+		   div_s64(load_ns, NSEC_PER_MSEC), save_peak, load_peak);
 }
 
 static struct kunit_case save_bench_cases[] = {
