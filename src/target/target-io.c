@@ -400,6 +400,46 @@ void ddi_target_io_init(struct ddi_target *target)
 	}
 }
 
+/**
+ * ddi_target_io_memory_bytes() - What the write path holds besides its posts.
+ * @target: the target.
+ *
+ * The gather buffers: alloc_percpu() makes one for every possible CPU,
+ * online or not.
+ *
+ * Return: their bytes; 0 before they are allocated.
+ */
+unsigned long ddi_target_io_memory_bytes(const struct ddi_target *target)
+{
+	if (!target->gather)
+		return 0;
+	return sizeof(struct ddi_block_buffer) * num_possible_cpus();
+}
+
+/**
+ * ddi_target_io_verify_memory_bytes() - The most the reads of verify may hold.
+ * @target: the target.
+ *
+ * Every check of advice runs on verify_wq, which runs at most
+ * DDI_VERIFY_ACTIVE work items at once, and none holds more than
+ * DDI_VERIFY_RUN_BLOCKS pages: a write's worker holds a page per block of
+ * the run it reads, a scan post's check a single page. Each holds a 4 KiB
+ * block but is a whole page, whatever the page size. The write's workers
+ * are DDI_VERIFY_ACTIVE work items, none of which runs twice at once, so
+ * they alone stay within this even where the workqueue lets each NUMA node
+ * run a few items (WQ_DFL_MIN_ACTIVE): past two nodes, the scan's checks
+ * may then hold a page each beside them. The bios the pages are read with
+ * come from the block layer's shared bio set and are not counted.
+ *
+ * Return: that bound in bytes with verify on, else 0.
+ */
+unsigned long ddi_target_io_verify_memory_bytes(const struct ddi_target *target)
+{
+	if (!target->config.verify)
+		return 0;
+	return (unsigned long)DDI_VERIFY_ACTIVE * DDI_VERIFY_RUN_BLOCKS * PAGE_SIZE;
+}
+
 /* Runs on a zone thread: count the answer, never block. */
 static void post_done(struct ddi_request *request)
 {

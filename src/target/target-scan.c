@@ -39,6 +39,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "murmur3.h"
@@ -85,6 +86,8 @@ struct scan_chunk {
 struct ddi_scanner {
 	struct ddi_target *target;
 	struct scan_chunk *chunks[2];
+	/* What the allocators gave for all of it, counted in target->scan_bytes. */
+	unsigned long bytes;
 	/* This run: when it started, blocks it read, the last tenth logged. */
 	ktime_t started;
 	u64 run_blocks;
@@ -111,7 +114,22 @@ static void free_scanner(struct ddi_scanner *scanner)
 	kfree(scanner);
 }
 
-/* About 2.1 MiB a scanning table: two chunks of data and their posts. */
+/*
+ * What kvzalloc() took for @size bytes at @p: a kmalloc() bucket (whole
+ * pages to the next power of two, past the largest slab cache), or the
+ * pages vmalloc() rounds it up to.
+ */
+static size_t kv_bytes(const void *p, size_t size)
+{
+	return is_vmalloc_addr(p) ? PAGE_ALIGN(size) : kmalloc_size_roundup(size);
+}
+
+/*
+ * About 2.1 MiB a scanning table: two chunks of data and their posts (the
+ * posts of a chunk, about 50 KiB, take a 64 KiB allocation, or 128 KiB
+ * with lock debugging). What it really takes is counted in scan_bytes
+ * until release_scanner().
+ */
 static struct ddi_scanner *alloc_scanner(struct ddi_target *target)
 {
 	struct ddi_scanner *scanner = kzalloc(sizeof(*scanner), GFP_KERNEL);
@@ -120,6 +138,7 @@ static struct ddi_scanner *alloc_scanner(struct ddi_target *target)
 	if (!scanner)
 		return NULL;
 	scanner->target = target;
+	scanner->bytes = kmalloc_size_roundup(sizeof(*scanner));
 	for (c = 0; c < 2; c++) {
 		struct scan_chunk *chunk = kvzalloc(sizeof(*chunk), GFP_KERNEL);
 
@@ -133,11 +152,20 @@ static struct ddi_scanner *alloc_scanner(struct ddi_target *target)
 			if (!chunk->pages[i])
 				goto fail;
 		}
+		scanner->bytes += kv_bytes(chunk, sizeof(*chunk)) + SCAN_CHUNK_PAGES * PAGE_SIZE;
 	}
+	atomic_long_add(scanner->bytes, &target->scan_bytes);
 	return scanner;
 fail:
 	free_scanner(scanner);
 	return NULL;
+}
+
+/* Free a scanner alloc_scanner() made, and stop counting it. */
+static void release_scanner(struct ddi_scanner *scanner)
+{
+	atomic_long_sub(scanner->bytes, &scanner->target->scan_bytes);
+	free_scanner(scanner);
 }
 
 /* Whether any window is open; map reads it without the lock. */
@@ -558,7 +586,7 @@ static void stop_scan_thread(struct ddi_target *target)
 	if (!target->scan_task)
 		return;
 	kthread_stop(target->scan_task);
-	free_scanner(target->scanner);
+	release_scanner(target->scanner);
 	target->scan_task = NULL;
 	target->scanner = NULL;
 	unclaim_scan(target);
@@ -593,7 +621,7 @@ static int start_claimed(struct ddi_target *target)
 				 ERR_PTR(-ENOMEM);
 	if (IS_ERR(task)) {
 		if (target->scanner)
-			free_scanner(target->scanner);
+			release_scanner(target->scanner);
 		target->scanner = NULL;
 		DMERR("%s: no memory to scan with", target->data->name);
 		ret = -ENOMEM;
@@ -732,6 +760,20 @@ int ddi_target_scan_message(struct ddi_target *target, unsigned int argc, char *
 out:
 	mutex_unlock(&target->scan_mutex);
 	return ret;
+}
+
+/**
+ * ddi_target_scan_memory_bytes() - The memory the table's scanner holds.
+ * @target: the target.
+ *
+ * Context: any; takes no lock.
+ * Return: the bytes the scanner's chunks and their pages took from the
+ * allocators, or 0 while the table has no scanner. The scan thread's
+ * stack is not counted.
+ */
+unsigned long ddi_target_scan_memory_bytes(struct ddi_target *target)
+{
+	return atomic_long_read(&target->scan_bytes);
 }
 
 /**

@@ -23,6 +23,12 @@ struct target_counts {
 	u64 verify_read_bytes;
 	u64 skipped;
 	unsigned long post_bytes;
+	/* What the table holds, part by part, and in all (see emit_stats()). */
+	u64 post_limit;
+	unsigned long verify_bytes;
+	unsigned long scan_bytes;
+	unsigned long io_bytes;
+	u64 memory;
 	/* Blocks written per block stored if every duplicate were shared. */
 	char ratio[24];
 	const char *state;
@@ -112,6 +118,12 @@ static void gather(struct ddi_target *target, struct target_counts *c)
 	c->indexed = atomic64_read(&stats->blocks_indexed);
 	c->skipped = atomic64_read(&stats->blocks_skipped);
 	c->post_bytes = atomic_long_read(&target->posts_bytes);
+	c->post_limit = (u64)target->config.post_memory_kib << 10;
+	c->verify_bytes = ddi_target_io_verify_memory_bytes(target);
+	c->scan_bytes = ddi_target_scan_memory_bytes(target);
+	c->io_bytes = ddi_target_io_memory_bytes(target);
+	c->memory = c->index.memory_bytes + c->post_limit + c->verify_bytes + c->scan_bytes +
+		    c->io_bytes;
 	/* With verify on, only verified duplicates count; advice may be stale. */
 	ddi_target_status_ratio(c->indexed, target->config.verify ? c->verified : c->advice,
 				c->ratio, sizeof(c->ratio));
@@ -171,10 +183,17 @@ static void emit_stats(struct ddi_target *target, char *result, unsigned int max
 	       c.index.open_ms);
 	DMEMIT("window_records=%llu\nwindow_gib=%llu\n", c.index.window_records,
 	       (c.index.window_records * DDI_BLOCK_SIZE) >> 30);
-	/* What "memory" budgets: the index and the most its posts may take. */
+	/*
+	 * All the table holds, or may hold at once: the index (which "memory"
+	 * budgets, with the posts' bound), the most its posts and the reads
+	 * of verify may take, the scanner while there is one, and the write
+	 * path's buffers. The parts, printed next, add up to it.
+	 */
 	DMEMIT("memory_bytes=%llu\nindex_memory_bytes=%llu\nfalse_hints=%llu\n",
-	       c.index.memory_bytes + ((u64)target->config.post_memory_kib << 10),
-	       c.index.memory_bytes, c.index.false_hints);
+	       c.memory, c.index.memory_bytes, c.index.false_hints);
+	DMEMIT("post_memory_limit_bytes=%llu\nverify_memory_bytes=%lu\n", c.post_limit,
+	       c.verify_bytes);
+	DMEMIT("scan_memory_bytes=%lu\nio_memory_bytes=%lu\n", c.scan_bytes, c.io_bytes);
 	DMEMIT("verify_reads=%llu\nverify_read_bytes=%llu\n", c.verify_reads,
 	       c.verify_read_bytes);
 	DMEMIT("sparse_chapters=%llu\nsparse_cache_hits=%llu\n", c.index.sparse_chapters,

@@ -125,7 +125,9 @@ struct ddi_verify_worker {
 /*
  * Verify reads runs of up to DDI_VERIFY_RUN_BLOCKS adjacent advised
  * blocks at once, in at most DDI_VERIFY_ACTIVE work items at a time: at
- * most 4 MiB of pages per target, besides the posts they check.
+ * most 1024 pages per target (4 MiB with 4 KiB pages; a page per block
+ * whatever the page size), besides the posts they check. See
+ * ddi_target_io_verify_memory_bytes().
  */
 #define DDI_VERIFY_RUN_BLOCKS 64
 #define DDI_VERIFY_ACTIVE 16
@@ -185,6 +187,8 @@ struct ddi_target {
 	struct task_struct *scan_task;
 	struct ddi_scanner *scanner;
 	bool suspended;
+	/* What the scanner took from the allocators; 0 while there is none. */
+	atomic_long_t scan_bytes;
 	/*
 	 * Bios changing data that are mapped and not done, by the epoch they
 	 * were mapped in; the scan flips write_epoch and waits for the old
@@ -268,6 +272,8 @@ int ddi_target_io_query_name(struct ddi_target *target, const struct ddi_name *n
 size_t ddi_target_io_posts_bytes(u32 blocks);
 bool ddi_target_io_advice_holds(struct ddi_target *target, u64 advised,
 				const struct ddi_name *name);
+unsigned long ddi_target_io_memory_bytes(const struct ddi_target *target);
+unsigned long ddi_target_io_verify_memory_bytes(const struct ddi_target *target);
 
 /* target-scan.c */
 void ddi_target_scan_init(struct ddi_target *target, u64 blocks);
@@ -277,6 +283,7 @@ void ddi_target_scan_exit(struct ddi_target *target);
 int ddi_target_scan_message(struct ddi_target *target, unsigned int argc, char **argv);
 int ddi_target_scan_map(struct ddi_target *target, struct bio *bio);
 void ddi_target_scan_end_io(struct ddi_target *target, int epoch);
+unsigned long ddi_target_scan_memory_bytes(struct ddi_target *target);
 
 /* target-scan-state.c */
 void ddi_scan_state_init(struct ddi_scan_state *scan, struct ddi_index *index);
