@@ -28,6 +28,18 @@
  * Foreground I/O goes first: before each chunk, the scan waits (up to
  * SCAN_YIELD_MS) for SCAN_QUIET_MS without a bio mapped, its reads are of
  * the idle I/O class, and scan_rate caps it.
+ *
+ * The scanner (the chunks, about 2.1 MiB) is the thread's from the moment
+ * it runs, and the thread frees it as soon as it reads no more (the scan
+ * done, failed or stopped), once every post of both chunks is answered
+ * and checked, and before it tells anyone the scan is done or failed. The
+ * thread itself lingers until kthread_stop(), but a table whose scan has
+ * ended holds none of its buffers. Nothing touches a chunk once its
+ * answered completion is done: that is the last thing put_post() does
+ * (from a zone thread, which touches no request after its callback, or
+ * from a verify work item, whose memory the workqueue lets go as its
+ * function starts); a chunk's read is waited for before its posts are
+ * launched, and no read is started once the scan stops reading.
  */
 
 #include <linux/bio.h>
@@ -88,10 +100,25 @@ struct ddi_scanner {
 	struct scan_chunk *chunks[2];
 	/* What the allocators gave for all of it, counted in target->scan_bytes. */
 	unsigned long bytes;
-	/* This run: when it started, blocks it read, the last tenth logged. */
+};
+
+/*
+ * This run of the scan thread, on its stack, as it outlives the scanner:
+ * when it started, blocks it read, the last tenth logged.
+ */
+struct scan_run {
 	ktime_t started;
-	u64 run_blocks;
+	u64 blocks;
 	u64 decile;
+};
+
+/* What a chunk whose posts are all answered adds to the scan's progress. */
+struct chunk_tally {
+	u64 end;
+	u32 count;
+	u32 posted;
+	u32 written;
+	u32 duplicates;
 };
 
 static void free_chunk(struct scan_chunk *chunk)
@@ -125,10 +152,10 @@ static size_t kv_bytes(const void *p, size_t size)
 }
 
 /*
- * About 2.1 MiB a scanning table: two chunks of data and their posts (the
- * posts of a chunk, about 50 KiB, take a 64 KiB allocation, or 128 KiB
- * with lock debugging). What it really takes is counted in scan_bytes
- * until release_scanner().
+ * About 2.1 MiB a scanning table: two chunks of data and their posts (a
+ * chunk's posts, bio and page list, under 64 KiB even with lock
+ * debugging, take a 64 KiB allocation). What it really takes is counted
+ * in scan_bytes until release_scanner().
  */
 static struct ddi_scanner *alloc_scanner(struct ddi_target *target)
 {
@@ -422,43 +449,55 @@ static u64 rate_mib_s(u64 blocks, ktime_t started)
 	return div64_u64(blocks * DDI_BLOCK_SIZE, us) * USEC_PER_SEC / SZ_1M;
 }
 
-/* Move the position past a chunk whose posts are all answered. */
-static void retire_chunk(struct ddi_scanner *scanner, struct scan_chunk *chunk)
+/* Take a chunk's counts, so that it may be freed before they are retired. */
+static void tally_chunk(const struct scan_chunk *chunk, struct chunk_tally *tally)
 {
-	struct ddi_target *target = scanner->target;
+	*tally = (struct chunk_tally) {
+		.end = chunk->first + chunk->count,
+		.count = chunk->count,
+		.posted = chunk->posted,
+		.written = chunk->written,
+		.duplicates = atomic_read(&chunk->duplicates),
+	};
+}
+
+/* Move the position past a chunk whose posts are all answered. */
+static void retire_chunk(struct ddi_target *target, struct scan_run *run,
+			 const struct chunk_tally *tally)
+{
 	struct ddi_scan_progress p;
 	u64 decile;
 
 	spin_lock_irq(&target->scan_state->lock);
 	p = target->scan_state->progress;
-	p.done = chunk->first + chunk->count;
-	p.posted += chunk->posted;
-	p.written += chunk->written;
-	p.duplicates += atomic_read(&chunk->duplicates);
+	p.done = tally->end;
+	p.posted += tally->posted;
+	p.written += tally->written;
+	p.duplicates += tally->duplicates;
 	if (p.done == p.end)
 		p.phase = DDI_SCAN_DONE;
 	target->scan_state->progress = p;
 	spin_unlock_irq(&target->scan_state->lock);
 
-	scanner->run_blocks += chunk->count;
+	run->blocks += tally->count;
 	decile = div64_u64((p.done - p.first) * 10, p.end - p.first);
 	if (p.phase == DDI_SCAN_DONE) {
 		char ratio[24];
 
 		ddi_target_status_ratio(p.posted, p.duplicates, ratio, sizeof(ratio));
 		DMINFO("%s: scan done: blocks %llu..%llu, %llu MiB/s", target->data->name,
-		       p.first, p.end, rate_mib_s(scanner->run_blocks, scanner->started));
+		       p.first, p.end, rate_mib_s(run->blocks, run->started));
 		DMINFO("%s: scan: %llu posted, %llu duplicates (ratio %s), %llu written meanwhile",
 		       target->data->name, p.posted, p.duplicates, ratio, p.written);
-	} else if (decile > scanner->decile) {
+	} else if (decile > run->decile) {
 		DMINFO("%s: scan %llu0%%: block %llu of %llu..%llu, %llu duplicates; %llu MiB/s",
 		       target->data->name, decile, p.done, p.first, p.end, p.duplicates,
-		       rate_mib_s(scanner->run_blocks, scanner->started));
+		       rate_mib_s(run->blocks, run->started));
 	}
 	/* A crash loses at most a tenth of the scan (and of the writes meanwhile). */
-	if (decile > scanner->decile || p.phase == DDI_SCAN_DONE)
+	if (decile > run->decile || p.phase == DDI_SCAN_DONE)
 		ddi_index_save(target->index);
-	scanner->decile = decile;
+	run->decile = decile;
 }
 
 /* Sleep for @ms, or until told to stop. */
@@ -471,9 +510,8 @@ static void scan_sleep(unsigned int ms)
 }
 
 /* Let foreground I/O go first; keep under scan_rate. */
-static void scan_pace(struct ddi_scanner *scanner)
+static void scan_pace(struct ddi_target *target, const struct scan_run *run)
 {
-	struct ddi_target *target = scanner->target;
 	unsigned long give_up = jiffies + msecs_to_jiffies(SCAN_YIELD_MS);
 	unsigned int rate = target->config.scan_rate_mib;
 
@@ -483,9 +521,8 @@ static void scan_pace(struct ddi_scanner *scanner)
 		scan_sleep(SCAN_QUIET_MS / 2);
 	while (rate && !kthread_should_stop()) {
 		/* Microseconds the blocks read so far may take at the rate. */
-		u64 due = div_u64(scanner->run_blocks * DDI_BLOCK_SIZE * USEC_PER_SEC,
-				  rate * SZ_1M);
-		s64 ahead = (s64)due - ktime_us_delta(ktime_get(), scanner->started);
+		u64 due = div_u64(run->blocks * DDI_BLOCK_SIZE * USEC_PER_SEC, rate * SZ_1M);
+		s64 ahead = (s64)due - ktime_us_delta(ktime_get(), run->started);
 
 		if (ahead <= 0)
 			break;
@@ -504,17 +541,34 @@ static void scan_failed(struct ddi_target *target, u64 block, int error)
 	      target->data->name, block, error);
 }
 
+/*
+ * The scan reads no more and every post of its chunks is answered: free
+ * the scanner now rather than when the thread is stopped, so that a table
+ * whose scan has ended holds none of it (see the file comment). The thread
+ * clears target->scanner, which stop_scan_thread() reads only once the
+ * thread has exited, to free a scanner whose thread never ran.
+ */
+static void end_reading(struct ddi_target *target, struct ddi_scanner **scanner)
+{
+	target->scanner = NULL;
+	release_scanner(*scanner);
+	*scanner = NULL;
+}
+
 static int scan_thread(void *arg)
 {
 	struct ddi_scanner *scanner = arg;
 	struct ddi_target *target = scanner->target;
 	struct scan_chunk *chunk = scanner->chunks[0];
 	struct ddi_scan_progress p;
+	struct chunk_tally tally;
+	struct scan_run run;
 	bool reading;
 
 	ddi_scan_state_get(target->scan_state, &p);
-	scanner->started = ktime_get();
-	scanner->decile = div64_u64((p.done - p.first) * 10, max(p.end - p.first, 1ULL));
+	run.started = ktime_get();
+	run.blocks = 0;
+	run.decile = div64_u64((p.done - p.first) * 10, max(p.end - p.first, 1ULL));
 	DMINFO("%s: scan %s at block %llu of %llu..%llu", target->data->name,
 	       p.done == p.first ? "started" : "resumed", p.done, p.first, p.end);
 	reading = p.done < p.end;
@@ -527,8 +581,13 @@ static int scan_thread(void *arg)
 		wait_for_completion(&chunk->read_done);
 		bio_uninit(&chunk->bio);
 		if (chunk->status) {
+			u64 first = chunk->first;
+			int error = blk_status_to_errno(chunk->status);
+
+			/* The other chunk was retired last time round: both are idle. */
 			close_window(target, chunk);
-			scan_failed(target, chunk->first, blk_status_to_errno(chunk->status));
+			end_reading(target, &scanner);
+			scan_failed(target, first, error);
 			break;
 		}
 		hash_chunk(chunk);
@@ -541,15 +600,22 @@ static int scan_thread(void *arg)
 		launch_chunk(target, chunk);
 		reading = after < p.end && !kthread_should_stop();
 		if (reading) {
-			scan_pace(scanner);
+			scan_pace(target, &run);
 			reading = !kthread_should_stop();
 		}
 		if (reading)
 			start_read(target, next, after, p.end);
 		wait_for_completion(&chunk->answered);
-		retire_chunk(scanner, chunk);
+		tally_chunk(chunk, &tally);
+		/* The last chunk: freed before the scan may be seen done. */
+		if (!reading)
+			end_reading(target, &scanner);
+		retire_chunk(target, &run, &tally);
 		chunk = next;
 	}
+	/* A saved scan with nothing left to read: no chunk was read. */
+	if (scanner)
+		end_reading(target, &scanner);
 	/* kthread_stop() needs the thread until it is called. */
 	while (!kthread_should_stop())
 		scan_sleep(MSEC_PER_SEC);
@@ -579,14 +645,19 @@ static void unclaim_scan(struct ddi_target *target)
 	spin_unlock_irq(&target->scan_state->lock);
 }
 
-/* Stop the scan thread, if one runs; its chunks are retired first. */
+/*
+ * Stop the scan thread, if one runs; its chunks are retired and the
+ * scanner freed first, by the thread. A thread stopped before it ran never
+ * called scan_thread(), and left its scanner here.
+ */
 static void stop_scan_thread(struct ddi_target *target)
 {
 	lockdep_assert_held(&target->scan_mutex);
 	if (!target->scan_task)
 		return;
 	kthread_stop(target->scan_task);
-	release_scanner(target->scanner);
+	if (target->scanner)
+		release_scanner(target->scanner);
 	target->scan_task = NULL;
 	target->scanner = NULL;
 	unclaim_scan(target);

@@ -183,7 +183,11 @@ struct ddi_target {
 	u64 blocks;
 	/* Serialises starting and stopping the scan thread. */
 	struct mutex scan_mutex;
-	/* Under scan_mutex: the thread, its buffers, whether not resumed. */
+	/*
+	 * Under scan_mutex: the thread, its buffers, whether not resumed.
+	 * The buffers are the thread's once it runs: it frees them, and
+	 * clears scanner, as soon as it reads no more (target-scan.c).
+	 */
 	struct task_struct *scan_task;
 	struct ddi_scanner *scanner;
 	bool suspended;
