@@ -4,7 +4,8 @@
 # stops and goes on, keeps its place across suspend/resume, a reload and
 # a remove; a block written while the scan reads it is left to the write;
 # a read error stops it, and it goes on once the disk reads again; and
-# writes go on while a scan runs.
+# writes go on while a scan runs. The memory stats reports adds up, and
+# holds the scanner while the scan reads and only then.
 # shellcheck source=scripts/vm/lib.sh
 . /ddi/lib.sh
 
@@ -24,14 +25,54 @@ ddi_scan_done_at() {
 	ddi_stat ddi-scan scan_blocks_done
 }
 
+# ddi_memory WHAT: read the memory parts of one "stats" answer of ddi-scan
+# (one answer, so that the scanner cannot come or go between two reads),
+# and fail unless memory_bytes is their sum. Sets scan_memory,
+# verify_memory and post_limit.
+ddi_memory() {
+	ddi_mem_stats=$(dmsetup message ddi-scan 0 stats) || ddi_fail "$1: stats"
+	ddi_mem_sum=0
+	for ddi_mem_key in index_memory_bytes post_memory_limit_bytes verify_memory_bytes \
+		scan_memory_bytes io_memory_bytes; do
+		ddi_mem_part=$(echo "$ddi_mem_stats" | sed -n "s/^$ddi_mem_key=//p")
+		case $ddi_mem_part in
+		'' | *[!0-9]*) ddi_fail "$1: $ddi_mem_key is '$ddi_mem_part'" ;;
+		esac
+		ddi_mem_sum=$((ddi_mem_sum + ddi_mem_part))
+	done
+	ddi_mem_total=$(echo "$ddi_mem_stats" | sed -n 's/^memory_bytes=//p')
+	[ "$ddi_mem_total" = "$ddi_mem_sum" ] ||
+		ddi_fail "$1: memory_bytes is $ddi_mem_total, its parts add up to $ddi_mem_sum"
+	scan_memory=$(echo "$ddi_mem_stats" | sed -n 's/^scan_memory_bytes=//p')
+	verify_memory=$(echo "$ddi_mem_stats" | sed -n 's/^verify_memory_bytes=//p')
+	post_limit=$(echo "$ddi_mem_stats" | sed -n 's/^post_memory_limit_bytes=//p')
+}
+
+# ddi_no_scanner WHAT: memory adds up, and no scanner is held.
+ddi_no_scanner() {
+	ddi_memory "$1"
+	[ "$scan_memory" = 0 ] || ddi_fail "$1: the scanner still holds $scan_memory bytes"
+}
+
+# ddi_scanner_held WHAT: memory adds up, with the scanner's two 1 MiB chunks in it.
+ddi_scanner_held() {
+	ddi_memory "$1"
+	[ "$scan_memory" -ge 2097152 ] || ddi_fail "$1: scan_memory_bytes is $scan_memory while scanning"
+}
+
 # --- A whole scan: exact counts, in status, stats and the log.
 ddi_blank_index "$DDI_INDEX"
 dmsetup create ddi-scan --table "$table" || ddi_fail "create"
 ddi_status ddi-scan
 [ "$scan $scanned/$to_scan" = "none 0/0" ] || ddi_fail "a new device shows scan '$scan $scanned/$to_scan'"
+ddi_no_scanner "a new device"
+[ "$verify_memory" = 0 ] || ddi_fail "verify_memory_bytes is $verify_memory without verify"
+[ "$post_limit" = $((4096 * 1024)) ] || ddi_fail "post_memory_limit_bytes is $post_limit, not 4 MiB"
 ddi_mark
 dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
 ddi_wait_scan ddi-scan "done"
+# Freed by the scan as it ends, with no suspend (ddi_expect makes one).
+ddi_no_scanner "a scan just done"
 ddi_expect ddi-scan $DDI_SCAN_BLOCKS $DDI_SCAN_DUPLICATES 0 0 "a scan of the data set"
 [ "$scanned/$to_scan" = "$DDI_SCAN_BLOCKS/$DDI_SCAN_BLOCKS" ] || ddi_fail "status says $scanned/$to_scan scanned"
 [ "$entries" = $DDI_SCAN_DISTINCT ] || ddi_fail "$entries entries, not $DDI_SCAN_DISTINCT"
@@ -60,8 +101,14 @@ dmsetup remove ddi-scan || ddi_fail "remove"
 ddi_blank_index "$DDI_INDEX"
 dmsetup create ddi-scan --table "0 $size dedup-index $DDI_DATA $DDI_INDEX 7 $shape verify" ||
 	ddi_fail "create with verify"
+ddi_no_scanner "a new device with verify"
+# 16 checks of up to 64 blocks at once, a page a block: 4 MiB of the
+# VM's 4 KiB pages.
+[ "$verify_memory" = $((16 * 64 * 4096)) ] ||
+	ddi_fail "verify_memory_bytes is $verify_memory"
 dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
 ddi_wait_scan ddi-scan "done"
+ddi_no_scanner "a scan with verify just done"
 ddi_expect ddi-scan $DDI_SCAN_BLOCKS $DDI_SCAN_DUPLICATES $DDI_SCAN_DUPLICATES 0 "a scan with verify"
 [ "$ratio" = 2.72 ] || ddi_fail "ratio $ratio with verify, not 2.72"
 ddi_scan_counts ddi-scan "a scan with verify"
@@ -81,6 +128,7 @@ sleep 2
 dmsetup message ddi-scan 0 scan stop || ddi_fail "scan stop"
 ddi_status ddi-scan
 [ "$scan" = paused ] || ddi_fail "scan stop left the scan $scan"
+ddi_no_scanner "a scan stopped"
 stopped=$scanned
 [ "$stopped" -gt 0 ] && [ "$stopped" -lt $DDI_SCAN_BLOCKS ] ||
 	ddi_fail "stopped after $stopped blocks: not mid-scan"
@@ -93,6 +141,7 @@ sleep 1
 dmsetup suspend ddi-scan || ddi_fail "suspend mid-scan"
 ddi_status ddi-scan
 [ "$scan" = running ] || ddi_fail "a suspend left the scan $scan"
+ddi_no_scanner "a scan suspended"
 suspended=$scanned
 sleep 1
 [ "$(ddi_scan_done_at)" = "$suspended" ] || ddi_fail "the scan went on while suspended"
@@ -116,6 +165,9 @@ ddi_blank_index "$DDI_INDEX"
 dmsetup create ddi-scan --table "$slow" || ddi_fail "create the slow scanner"
 dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
 sleep 2
+# Here, not in the timed part above, where a stats call takes scan time.
+ddi_scanner_held "a scan reading"
+echo "while the scan read: scan_memory_bytes=$scan_memory of memory_bytes=$ddi_mem_total"
 before=$(date +%s)
 dmsetup remove ddi-scan || ddi_fail "remove mid-scan"
 took=$(($(date +%s) - before))
@@ -173,6 +225,7 @@ dmsetup create ddi-scan --table "0 $size dedup-index /dev/mapper/ddi-bad $DDI_IN
 ddi_mark
 dmsetup message ddi-scan 0 scan $DDI_SCAN_AT $DDI_SCAN_BLOCKS || ddi_fail "scan message"
 ddi_wait_scan ddi-scan failed
+ddi_no_scanner "a scan failed"
 ddi_assert_log "scan stopped: reading block $((DDI_SCAN_AT + 1024)) failed: -5"
 [ "$(ddi_stat ddi-scan scan_error)" = -5 ] || ddi_fail "scan_error is $(ddi_stat ddi-scan scan_error)"
 [ "$scanned" = 1024 ] || ddi_fail "a scan failing at block 1024 of its range shows $scanned done"
@@ -208,4 +261,4 @@ if [ -x /usr/bin/fio ]; then
 	echo "fio wrote $iops IOPS while the scan ran; the scan posted $posted blocks, left $written to writes"
 	dmsetup remove ddi-scan || ddi_fail "remove"
 fi
-echo "scans: exact counts, stop and go on, suspend, reload, remove, writes during the scan"
+echo "scans: exact counts, stop and go on, suspend, reload, remove, writes during the scan, memory"
