@@ -42,6 +42,7 @@
 #include <linux/wait.h>
 
 #include "../test-util.h"
+#include "ip-profile.h"
 /* Found through the dm-vdo folder that Kbuild adds for this file alone. */
 #include "indexer/indexer.h"
 
@@ -431,6 +432,8 @@ static u64 posts_per_sec(const struct bench_result *r)
 static void run_workloads(struct kunit *test, struct bench *b, const char *name,
 			  struct bench_result *results)
 {
+	char label[64];
+	bool profiling;
 	unsigned int w;
 	u32 i;
 
@@ -446,7 +449,13 @@ static void run_workloads(struct kunit *test, struct bench *b, const char *name,
 			for (i = 0; i < NAMES; i++)
 				b->plan[i] = DUPLICATE | i;
 		}
+		profiling = ddi_bench_profile_start();
 		run_posts(test, b, plan, count, r);
+		if (profiling) {
+			snprintf(label, sizeof(label), "index=%s workload=%s zones=%u", name,
+				 workload_names[w], b->zones);
+			ddi_bench_profile_stop(test, label);
+		}
 		kunit_info(test, "ddi-bench: uds index=%s workload=%s zones=%u posts=%u ns=%lld posts_per_sec=%llu duplicates_found=%d memory_bytes=%llu pages_read=%llu\n",
 			   name, workload_names[w], b->zones, r->posts, r->ns, posts_per_sec(r),
 			   r->found, r->memory_bytes, r->pages_read);
