@@ -66,6 +66,8 @@ struct ddi_page_cache {
 	u16 read_queue_first;
 	u16 read_queue_next_read;
 	u16 read_queue_last;
+	/* Where the next victim search starts; under the read mutex. */
+	u16 victim_hand;
 	atomic64_t clock;
 };
 
