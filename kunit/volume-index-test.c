@@ -665,6 +665,100 @@ static void vi_load_refuses_impossible_contents(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, ddi_volume_index_load(copy, bad, size));
 }
 
+/* Whether every bucket of every zone holds its entries in its first slots. */
+static bool vi_buckets_packed(const struct ddi_volume_index *vi)
+{
+	unsigned int z;
+	u32 b;
+	int i;
+
+	for (z = 0; z < vi->zone_count; z++) {
+		for (b = 0; b < vi->bucket_count; b++) {
+			const u8 *slots = ddi_vi_bucket(vi, &vi->zones[z], b);
+			bool empty_seen = false;
+
+			for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
+				if (!ddi_vi_slot_get(vi, slots, i))
+					empty_seen = true;
+				else if (empty_seen)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* Where vi_buckets_stay_packed() expects names[i] after its changes. */
+static u64 vi_packed_expected_vcn(u32 i)
+{
+	if (i % 5 == 1)
+		return 31;
+	return i % 3 == 0 ? U64_MAX : i % 32;
+}
+
+/*
+ * A search stops at a bucket's first empty slot, so every change keeps a
+ * bucket's entries in its first slots: puts, moves, removals, expiry and
+ * the moves of displacement. A save with a gap, as versions before this
+ * rule could leave, loads packed with every name found.
+ */
+static void vi_buckets_stay_packed(struct kunit *test)
+{
+	const unsigned int zones = 2;
+	const u32 count = 3000;
+	struct vi_fixture *f = vi_test_setup(test, 1, 32, zones);
+	struct ddi_volume_index *copy = vi_test_create(test, &f->geo, zones);
+	size_t size = ddi_volume_index_save_size(f->vi);
+	size_t part = ddi_volume_index_zone_save_size(f->vi);
+	struct ddi_name *names, name;
+	u32 i, b, first, last;
+	u8 *buf, *bucket;
+	u64 vcn;
+
+	names = vi_fill_window(test, f, zones, count, 31);
+	KUNIT_EXPECT_TRUE(test, vi_buckets_packed(f->vi));
+	for (i = 0; i < count; i += 3)
+		ddi_volume_index_remove(f->vi, &names[i]);
+	for (i = 1; i < count; i += 5)
+		KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_put(f->vi, &names[i], 31));
+	KUNIT_EXPECT_TRUE(test, vi_buckets_packed(f->vi));
+	for (i = 0; i < count; i++) {
+		if (vi_packed_expected_vcn(i) != U64_MAX)
+			vi_expect_at(test, f->vi, &names[i], vi_packed_expected_vcn(i));
+	}
+
+	/* Half the window expires; new names reuse the slots freed. */
+	vi_set_all_windows(f->vi, zones, 16, 47);
+	for (i = 0; i < 1000; i++) {
+		vi_random_name(f, &name);
+		KUNIT_ASSERT_EQ(test, 0, vi_put_new(f->vi, &name, 47));
+	}
+	KUNIT_EXPECT_TRUE(test, vi_buckets_packed(f->vi));
+
+	/* A save whose first bucket with room has its first entry moved last. */
+	buf = vi_test_vmalloc(test, size);
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_save(f->vi, buf, size));
+	for (b = 0; b < f->vi->bucket_count; b++) {
+		bucket = buf + 40 + 72 + (size_t)b * f->vi->bucket_bytes;
+		last = DDI_VI_SLOTS_PER_BUCKET - 1;
+		if (ddi_vi_slot_get(f->vi, bucket, 0) && !ddi_vi_slot_get(f->vi, bucket, last))
+			break;
+	}
+	KUNIT_ASSERT_LT(test, b, f->vi->bucket_count);
+	first = ddi_vi_slot_get(f->vi, bucket, 0);
+	ddi_vi_slot_set(f->vi, bucket, last, first);
+	ddi_vi_slot_set(f->vi, bucket, 0, 0);
+	put_unaligned_le32(crc32_le(~0, buf + 40, part - 4), buf + 40 + part - 4);
+	KUNIT_ASSERT_EQ(test, 0, ddi_volume_index_load(copy, buf, size));
+	KUNIT_EXPECT_TRUE(test, vi_buckets_packed(copy));
+	for (i = 0; i < count; i++) {
+		if (vi_packed_expected_vcn(i) != U64_MAX && vi_packed_expected_vcn(i) >= 16) {
+			KUNIT_EXPECT_TRUE(test, ddi_volume_index_lookup(copy, &names[i], &vcn));
+			KUNIT_EXPECT_EQ(test, vcn, vi_packed_expected_vcn(i));
+		}
+	}
+}
+
 static void vi_geometry_sizes(struct kunit *test)
 {
 	static const u32 shapes[][3] = {
@@ -729,6 +823,7 @@ static struct kunit_case volume_index_cases[] = {
 	KUNIT_CASE(vi_save_load_round_trip),
 	KUNIT_CASE(vi_load_refuses_damage),
 	KUNIT_CASE(vi_load_refuses_impossible_contents),
+	KUNIT_CASE(vi_buckets_stay_packed),
 	KUNIT_CASE(vi_geometry_sizes),
 	{}
 };

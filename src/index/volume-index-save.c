@@ -197,8 +197,12 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 					ddi_stat_add(z->entries, 1);
 			}
 		}
-		if (apply)
+		if (apply) {
+			/* Saves made before buckets were kept packed may hold gaps. */
+			for (j = 0; j < n; j++)
+				ddi_volume_index_compact_bucket(vi, chunk + j * vi->bucket_bytes);
 			memcpy(ddi_vi_bucket(vi, z, i), chunk, bytes);
+		}
 	}
 	for (i = 0; i < collisions; i += n) {
 		n = min_t(u64, collisions - i, sizeof(chunk) / VI_COLLISION_BYTES);

@@ -84,25 +84,68 @@ static u32 vi_entry(const struct ddi_volume_index *vi, u32 tag, u64 vcn)
 	return (tag << vi->vcn_bits) | ((u32)vcn & ((1U << vi->vcn_bits) - 1));
 }
 
-int ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
-				    u32 bucket)
+/*
+ * Empty slot @i of a bucket, keeping its entries packed at the front: the
+ * bucket's last entry, if it is not @i's own, moves into @i. Slot @i then
+ * holds an entry not yet looked at, or none.
+ */
+static void vi_bucket_clear(const struct ddi_volume_index *vi, u8 *slots, int i)
 {
-	u8 *slots = ddi_vi_bucket(vi, zone, bucket);
-	int free = -1, i;
+	int last = i;
+
+	while (last + 1 < DDI_VI_SLOTS_PER_BUCKET && ddi_vi_slot_get(vi, slots, last + 1))
+		last++;
+	ddi_vi_slot_set(vi, slots, i, last == i ? 0 : ddi_vi_slot_get(vi, slots, last));
+	if (last != i)
+		ddi_vi_slot_set(vi, slots, last, 0);
+}
+
+/**
+ * ddi_volume_index_compact_bucket() - Pack a bucket's entries at its front.
+ * @vi: the index.
+ * @slots: the bucket's bytes.
+ *
+ * For a bucket loaded from a save, which an older version may have left
+ * with gaps; every other change keeps buckets packed.
+ */
+void ddi_volume_index_compact_bucket(const struct ddi_volume_index *vi, u8 *slots)
+{
+	int i, next = 0;
 
 	for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
 		u32 entry = ddi_vi_slot_get(vi, slots, i);
 
-		if (entry && ddi_vi_entry_expired(vi, zone, entry)) {
+		if (!entry)
+			continue;
+		if (i != next) {
+			ddi_vi_slot_set(vi, slots, next, entry);
 			ddi_vi_slot_set(vi, slots, i, 0);
+		}
+		next++;
+	}
+}
+
+int ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
+				    u32 bucket)
+{
+	u8 *slots = ddi_vi_bucket(vi, zone, bucket);
+	int i = 0;
+
+	while (i < DDI_VI_SLOTS_PER_BUCKET) {
+		u32 entry = ddi_vi_slot_get(vi, slots, i);
+
+		/* Entries are packed: the first empty slot ends them. */
+		if (!entry)
+			return i;
+		if (ddi_vi_entry_expired(vi, zone, entry)) {
+			vi_bucket_clear(vi, slots, i);
 			ddi_stat_add(zone->entries, -1);
 			ddi_stat_add(zone->expired_reclaimed, 1);
-			entry = 0;
+			continue;
 		}
-		if (!entry && free < 0)
-			free = i;
+		i++;
 	}
-	return free;
+	return -1;
 }
 
 /* A slot of a zone's table: its bucket's bytes and its number there. */
@@ -112,40 +155,63 @@ struct vi_slot {
 };
 
 /*
- * Find the live entry tagged @tag in a name's two buckets, freeing expired
- * entries met on the way, and return its entry (0 if none). *@found is
- * where it is; if there is none, *@free is a free slot of the two buckets,
- * or has a NULL bucket.
+ * Find the live entry tagged @tag in a name's two buckets and return it (0
+ * if none), with *@found where it is. An expired entry with the tag is
+ * freed on the way. With @free, and no live entry, *@free is a free slot
+ * of the two buckets, or has a NULL bucket if both are full.
+ *
+ * A bucket's entries are packed at its front (vi_bucket_clear()), so the
+ * scan of a bucket stops at its first empty slot: a lookup of a new name
+ * in a table still filling reads a few slots rather than 32. Under TCG,
+ * reading all 32, and checking each one's age, made this the busiest
+ * function of a run of new names. Ages are checked only for a tag that
+ * matches; a put that finds both buckets full frees their expired entries
+ * in a second pass.
  */
 static u32 vi_find(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
 		   u32 home, u32 tag, struct vi_slot *found, struct vi_slot *free)
 {
 	u32 buckets[2] = { home, vi_alt_bucket(vi, home, tag) };
+	int count = buckets[0] == buckets[1] ? 1 : 2;
+	struct vi_slot empty = { NULL };
 	int b, i;
 
-	free->bucket = NULL;
-	for (b = 0; b < (buckets[0] == buckets[1] ? 1 : 2); b++) {
+	for (b = 0; b < count; b++) {
 		u8 *slots = ddi_vi_bucket(vi, zone, buckets[b]);
 
-		for (i = 0; i < DDI_VI_SLOTS_PER_BUCKET; i++) {
+		i = 0;
+		while (i < DDI_VI_SLOTS_PER_BUCKET) {
 			u32 entry = ddi_vi_slot_get(vi, slots, i);
 
-			if (entry && ddi_vi_entry_expired(vi, zone, entry)) {
-				ddi_vi_slot_set(vi, slots, i, 0);
+			if (!entry) {
+				if (!empty.bucket) {
+					empty.bucket = slots;
+					empty.slot = i;
+				}
+				break;
+			}
+			if (entry >> vi->vcn_bits == tag) {
+				if (!ddi_vi_entry_expired(vi, zone, entry)) {
+					found->bucket = slots;
+					found->slot = i;
+					return entry;
+				}
+				vi_bucket_clear(vi, slots, i);
 				ddi_stat_add(zone->entries, -1);
 				ddi_stat_add(zone->expired_reclaimed, 1);
-				entry = 0;
+				continue;
 			}
-			if (!entry) {
-				if (!free->bucket) {
-					free->bucket = slots;
-					free->slot = i;
-				}
-			} else if (entry >> vi->vcn_bits == tag) {
-				found->bucket = slots;
-				found->slot = i;
-				return entry;
-			}
+			i++;
+		}
+	}
+	if (!free)
+		return 0;
+	*free = empty;
+	for (b = 0; b < count && !free->bucket; b++) {
+		i = ddi_volume_index_reclaim_bucket(vi, zone, buckets[b]);
+		if (i >= 0) {
+			free->bucket = ddi_vi_bucket(vi, zone, buckets[b]);
+			free->slot = i;
 		}
 	}
 	return 0;
@@ -253,7 +319,7 @@ bool ddi_volume_index_lookup(struct ddi_volume_index *vi, const struct ddi_name 
 {
 	struct ddi_vi_zone *zone = vi_zone_of(vi, name);
 	struct ddi_vi_collision *c, *cfree;
-	struct vi_slot found, free;
+	struct vi_slot found;
 	u32 home, tag, entry;
 
 	if (zone->collision_entries) {
@@ -264,7 +330,7 @@ bool ddi_volume_index_lookup(struct ddi_volume_index *vi, const struct ddi_name 
 		}
 	}
 	vi_hash(vi, name, &home, &tag);
-	entry = vi_find(vi, zone, home, tag, &found, &free);
+	entry = vi_find(vi, zone, home, tag, &found, NULL);
 	if (!entry)
 		return false;
 	*vcn = zone->newest - ddi_vi_entry_age(vi, zone, entry);
@@ -365,7 +431,7 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 {
 	struct ddi_vi_zone *zone = vi_zone_of(vi, name);
 	struct ddi_vi_collision *c, *cfree;
-	struct vi_slot found, free;
+	struct vi_slot found;
 	u32 home, tag;
 
 	if (zone->collision_entries) {
@@ -377,8 +443,8 @@ void ddi_volume_index_remove(struct ddi_volume_index *vi, const struct ddi_name 
 		}
 	}
 	vi_hash(vi, name, &home, &tag);
-	if (vi_find(vi, zone, home, tag, &found, &free)) {
-		ddi_vi_slot_set(vi, found.bucket, found.slot, 0);
+	if (vi_find(vi, zone, home, tag, &found, NULL)) {
+		vi_bucket_clear(vi, found.bucket, found.slot);
 		ddi_stat_add(zone->entries, -1);
 	}
 }

@@ -5,18 +5,19 @@
  * Each zone is a two-choice cuckoo table of entries in buckets of sixteen.
  * An entry packs a 16-bit tag taken from the name's bytes 8..15 above the
  * low vcn_bits of its chapter number, entry_bits in all (27 for 1024
- * chapters); zero is an empty slot. Entries are packed without gaps, the
- * first in the low bits of a bucket's first byte, so a bucket takes
- * 2 x entry_bits bytes (54, within a cache line or across two): at the
- * planned load of 97% that is 3.5 bytes a record, where 32-bit entries at
- * 90% took 4.45. A name may live in its home bucket or in the alternate
+ * chapters); zero is an empty slot, and a bucket's entries fill its first
+ * slots, so a search of it stops at the first empty one. Entries are
+ * packed without gaps, the first in the low bits of a bucket's first
+ * byte, so a bucket takes 2 x entry_bits bytes (54, within a cache line or
+ * across two): at the planned load of 97% that is 3.5 bytes a record,
+ * where 32-bit entries at 90% took 4.45. A name may live in its home bucket or in the alternate
  * one, which is computed from the tag and the bucket alone so that an entry
  * can be moved without knowing its name.
  *
- * An absent name is compared with the 32 entries of its two buckets, so it
- * matches some other name's entry, a false hint that costs a chapter
- * search, with a chance below 32 / (2^16 - 1), 1 in 2048, when the table
- * is full.
+ * An absent name is compared with the entries of its two buckets, 32 at
+ * most, so it matches some other name's entry, a false hint that costs a
+ * chapter search, with a chance below 32 / (2^16 - 1), 1 in 2048, when
+ * the table is full.
  *
  * Chapter numbers are decoded against the zone's newest chapter. That is
  * exact while every entry is younger than 2^vcn_bits chapters, at least a
@@ -164,6 +165,8 @@ static inline bool ddi_vi_collision_live(const struct ddi_vi_zone *zone,
 	return c->vcn != DDI_VI_NO_VCN && c->vcn >= zone->oldest && c->vcn <= zone->newest;
 }
 
+/* Pack a bucket's entries at its front, as every other change keeps them. */
+void ddi_volume_index_compact_bucket(const struct ddi_volume_index *vi, u8 *slots);
 /* Free the expired entries of a bucket; return its first free slot or -1. */
 int ddi_volume_index_reclaim_bucket(const struct ddi_volume_index *vi, struct ddi_vi_zone *zone,
 				    u32 bucket);
