@@ -288,12 +288,44 @@ static void memory_larger_save_slots_accepted(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_layout_check(&found, &geo, save, 2 * save, &field));
 }
 
+/*
+ * The layout "memory N" gives an index device, pinned to what this and
+ * earlier versions formatted. An open checks a superblock's save slot size
+ * against the one its shape lays out now, and the save slots are sized
+ * from the volume index's RAM figure: a change to that figure alone (a few
+ * KiB more, say) would make every index formatted before refuse to open
+ * (-EBADMSG, save_slot_blocks). Such a change must come with a way to
+ * accept the old slots (see ddi_layout_check()'s max_save_bytes), and only
+ * then with new figures here.
+ */
+static void memory_layouts_stay_the_same(struct kunit *test)
+{
+	static const struct {
+		unsigned int memory_mb;
+		u64 device_bytes;
+	} formatted[] = {
+		{ 64, 685318144ULL }, { 100, 1097498624ULL }, { 256, 2898567168ULL },
+		{ 2048, 24088010752ULL }, { 32768, 188882280448ULL },
+	};
+	struct ddi_index_config config = { .zone_count = 1 };
+	unsigned int i;
+	u64 device;
+
+	for (i = 0; i < ARRAY_SIZE(formatted); i++) {
+		config.memory_mb = formatted[i].memory_mb;
+		KUNIT_ASSERT_EQ(test, 0, ddi_index_device_bytes(&config, &device));
+		KUNIT_EXPECT_EQ_MSG(test, device, formatted[i].device_bytes, "memory %u",
+				    formatted[i].memory_mb);
+	}
+}
+
 static struct kunit_case index_memory_cases[] = {
 	KUNIT_CASE(memory_shape_fits_budget),
 	KUNIT_CASE(memory_small_shapes),
 	KUNIT_CASE(memory_legacy_shapes),
 	KUNIT_CASE(memory_bytes_is_what_open_takes),
 	KUNIT_CASE(memory_larger_save_slots_accepted),
+	KUNIT_CASE(memory_layouts_stay_the_same),
 	{}
 };
 
