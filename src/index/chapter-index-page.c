@@ -16,6 +16,21 @@
 #include "chapter-index-layout.h"
 
 /**
+ * ddi_chapter_index_page_sum_ok() - Check an index page's checksum alone.
+ * @data: the page as read from disk.
+ * @geo: the volume geometry.
+ *
+ * The costly part of ddi_chapter_index_page_init(), for a reader to do
+ * before it takes the volume's read mutex.
+ *
+ * Return: true if the checksum matches the page.
+ */
+bool ddi_chapter_index_page_sum_ok(const u8 *data, const struct ddi_geometry *geo)
+{
+	return get_unaligned_le32(data + DDI_CI_CRC) == ddi_ci_page_crc(data, geo->bytes_per_page);
+}
+
+/**
  * ddi_chapter_index_page_init() - Check an index page and decode its header.
  * @ip: filled in from the page.
  * @geo: the volume geometry.
@@ -27,13 +42,31 @@
 int ddi_chapter_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *geo,
 				const u8 *data, u64 nonce)
 {
+	memset(ip, 0, sizeof(*ip));
+	if (!ddi_chapter_index_page_sum_ok(data, geo))
+		return -EBADMSG;
+	return ddi_chapter_index_page_parse(ip, geo, data, nonce);
+}
+
+/**
+ * ddi_chapter_index_page_parse() - Decode an index page whose sum is good.
+ * @ip: filled in from the page.
+ * @geo: the volume geometry.
+ * @data: the page, which ddi_chapter_index_page_sum_ok() accepted; must
+ *	stay valid while @ip is used.
+ * @nonce: the volume nonce the page must carry.
+ *
+ * Return: 0, or -EBADMSG for a foreign page or impossible contents.
+ */
+int ddi_chapter_index_page_parse(struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				 const u8 *data, u64 nonce)
+{
 	u32 page_bits = geo->bytes_per_page * 8;
 	u32 lowest, highest, lists, stream_bits, previous = 0, i;
 
 	memset(ip, 0, sizeof(*ip));
 	if (memcmp(data, DDI_CI_MAGIC, DDI_CI_MAGIC_BYTES) != 0 ||
-	    get_unaligned_le64(data + DDI_CI_NONCE) != nonce ||
-	    get_unaligned_le32(data + DDI_CI_CRC) != ddi_ci_page_crc(data, geo->bytes_per_page))
+	    get_unaligned_le64(data + DDI_CI_NONCE) != nonce)
 		return -EBADMSG;
 
 	lowest = get_unaligned_le32(data + DDI_CI_LOWEST);

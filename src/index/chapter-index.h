@@ -56,6 +56,10 @@ struct ddi_index_page {
  */
 int ddi_chapter_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *geo,
 				const u8 *data, u64 nonce);
+/* The checksum alone, and the rest of init() for a page whose sum is good. */
+bool ddi_chapter_index_page_sum_ok(const u8 *data, const struct ddi_geometry *geo);
+int ddi_chapter_index_page_parse(struct ddi_index_page *ip, const struct ddi_geometry *geo,
+				 const u8 *data, u64 nonce);
 /*
  * Find the record page for @name. Sets *@record_page to DDI_NO_RECORD_PAGE
  * if the page has no entry for it; -EBADMSG if the name's list is not on this

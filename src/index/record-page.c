@@ -118,21 +118,34 @@ int ddi_record_page_encode(u8 *page, const struct ddi_record *records, u32 count
 }
 
 /**
- * ddi_record_page_validate() - Check that a page is an intact record page.
+ * ddi_record_page_sum_ok() - Check a record page's checksum alone.
  * @page: the page as read from disk.
+ *
+ * The costly part of ddi_record_page_validate(), for a reader to do before
+ * it takes the volume's read mutex.
+ *
+ * Return: true if the checksum matches the page.
+ */
+bool ddi_record_page_sum_ok(const u8 *page)
+{
+	return get_unaligned_le32(page + CRC_OFFSET) == crc32_le(~0, page, CRC_OFFSET);
+}
+
+/**
+ * ddi_record_page_parse() - Check a record page whose checksum is good.
+ * @page: the page, which ddi_record_page_sum_ok() accepted.
  * @nonce: the nonce of the volume it should belong to.
  * @header: filled in with the page's header when it is valid.
  *
- * Return: 0, or -EBADMSG if the page is damaged or not one of ours.
+ * Return: 0, or -EBADMSG if the page is not one of ours or its header is
+ * impossible.
  */
-int ddi_record_page_validate(const u8 *page, u64 nonce,
-			     struct ddi_record_page_header *header)
+int ddi_record_page_parse(const u8 *page, u64 nonce, struct ddi_record_page_header *header)
 {
 	u32 count;
 
 	if (memcmp(page + MAGIC_OFFSET, RECORD_PAGE_MAGIC, 8) != 0 ||
-	    get_unaligned_le64(page + NONCE_OFFSET) != nonce ||
-	    get_unaligned_le32(page + CRC_OFFSET) != crc32_le(~0, page, CRC_OFFSET))
+	    get_unaligned_le64(page + NONCE_OFFSET) != nonce)
 		return -EBADMSG;
 
 	count = get_unaligned_le16(page + COUNT_OFFSET);
@@ -143,6 +156,21 @@ int ddi_record_page_validate(const u8 *page, u64 nonce,
 	header->record_page = get_unaligned_le16(page + PAGE_NUMBER_OFFSET);
 	header->count = count;
 	return 0;
+}
+
+/**
+ * ddi_record_page_validate() - Check that a page is an intact record page.
+ * @page: the page as read from disk.
+ * @nonce: the nonce of the volume it should belong to.
+ * @header: filled in with the page's header when it is valid.
+ *
+ * Return: 0, or -EBADMSG if the page is damaged or not one of ours.
+ */
+int ddi_record_page_validate(const u8 *page, u64 nonce,
+			     struct ddi_record_page_header *header)
+{
+	return ddi_record_page_sum_ok(page) ? ddi_record_page_parse(page, nonce, header) :
+					      -EBADMSG;
 }
 
 /**

@@ -25,6 +25,9 @@ int ddi_record_page_encode(u8 *page, const struct ddi_record *records, u32 count
 			   const struct ddi_record **scratch,
 			   struct ddi_radix_sorter *sorter, u64 nonce, u64 vcn,
 			   u32 record_page);
+/* The checksum alone, and the rest of validate() for a page whose sum is good. */
+bool ddi_record_page_sum_ok(const u8 *page);
+int ddi_record_page_parse(const u8 *page, u64 nonce, struct ddi_record_page_header *header);
 /* Check magic, @nonce and checksum; -EBADMSG if the page is not ours or damaged. */
 int ddi_record_page_validate(const u8 *page, u64 nonce,
 			     struct ddi_record_page_header *header);

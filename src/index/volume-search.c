@@ -122,10 +122,36 @@ void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int er
 }
 
 /**
+ * ddi_volume_page_sum_ok() - Check the checksum of a page just read.
+ * @volume: the volume; no lock is needed.
+ * @data: the page's data.
+ * @physical_page: where it was read from, which says what kind of page it is.
+ *
+ * The costly part of ddi_volume_search_validate(), which a reader does with
+ * the read mutex dropped. If the page's chapter began to be overwritten
+ * meanwhile, the writer may be filling this very buffer and the answer is
+ * garbage; the reader then finds its read invalidated when it takes the
+ * mutex back and throws the answer away unused, as it does the page. So
+ * the race with the writer is harmless, and marked so for KCSAN.
+ *
+ * Return: true if the page's checksum is right.
+ */
+bool ddi_volume_page_sum_ok(const struct ddi_volume *volume, const u8 *data, u32 physical_page)
+{
+	bool record = ddi_is_record_page(&volume->geo, physical_page);
+
+	/* A sum raced by the writer is thrown away unused, as said above. */
+	return data_race(record ? ddi_record_page_sum_ok(data) :
+			 ddi_chapter_index_page_sum_ok(data, &volume->geo));
+}
+
+/**
  * ddi_volume_search_validate() - Check a page just read, before caching it.
  * @volume: the volume; the caller holds the read mutex.
  * @page: the claimed cache slot whose buffer holds the page.
  * @physical_page: where the page was read from.
+ * @sum_ok: what ddi_volume_page_sum_ok() said of the page, or NULL to
+ *	    check the checksum here.
  *
  * Decodes what the cache keeps about the page, and remembers a damaged page
  * as such.
@@ -136,7 +162,7 @@ void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int er
  * overwritten: the writer may be filling this very buffer.
  */
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
-			       u32 physical_page)
+			       u32 physical_page, const bool *sum_ok)
 {
 	const struct ddi_geometry *geo = &volume->geo;
 	const u8 *data = dm_bufio_get_block_data(page->buffer);
@@ -148,10 +174,14 @@ int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page
 	if (ret)
 		return ret;
 
-	if (ddi_is_record_page(geo, physical_page)) {
-		struct ddi_record_page_header header;
+	page->vcn = 0;
+	memset(&page->index_page, 0, sizeof(page->index_page));
+	if (!(sum_ok ? *sum_ok : ddi_volume_page_sum_ok(volume, data, physical_page))) {
+		ret = -EBADMSG;
+	} else if (ddi_is_record_page(geo, physical_page)) {
+		struct ddi_record_page_header header = {};
 
-		ret = ddi_record_page_validate(data, volume->config.nonce, &header);
+		ret = ddi_record_page_parse(data, volume->config.nonce, &header);
 		if (!ret && (header.record_page != page_number - geo->index_pages_per_chapter ||
 			     ddi_physical_chapter(geo, header.vcn) != chapter))
 			ret = -EBADMSG;
@@ -159,8 +189,8 @@ int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page
 	} else {
 		u32 lowest, highest;
 
-		ret = ddi_chapter_index_page_init(&page->index_page, geo, data,
-						  volume->config.nonce);
+		ret = ddi_chapter_index_page_parse(&page->index_page, geo, data,
+						   volume->config.nonce);
 		if (!ret) {
 			ddi_index_page_map_bounds(volume->page_map, chapter, page_number,
 						  &lowest, &highest);
@@ -218,7 +248,7 @@ static int read_page_locked(struct ddi_volume *volume, u32 physical_page,
 	}
 	atomic64_inc(&volume->pages_read);
 
-	ret = ddi_volume_search_validate(volume, page, physical_page);
+	ret = ddi_volume_search_validate(volume, page, physical_page, NULL);
 	if (ret) {
 		ddi_page_cache_cancel(&volume->cache, page);
 		return ret;

@@ -77,9 +77,12 @@ struct ddi_volume {
 	 * The physical chapter ddi_volume_write_chapter() is overwriting, or
 	 * chapters_per_volume when none. While it is set, no page of that
 	 * chapter is cached or can be: it is set before the chapter's pages
-	 * are forgotten, and ddi_volume_search_validate() refuses to let a read of such a
-	 * page be installed or searched. So the writer fills the chapter's
-	 * dm-bufio buffers without the mutex and nobody else looks at them.
+	 * are forgotten, and ddi_volume_search_validate() refuses to let a
+	 * read of such a page be installed or searched. So the writer fills
+	 * the chapter's dm-bufio buffers without the mutex and nobody uses
+	 * what they hold meanwhile: a reader that read one before the mark
+	 * may checksum it during the fill, but its read was invalidated by
+	 * then and it throws the answer away (ddi_volume_page_sum_ok()).
 	 */
 	u32 writing_chapter;
 	/*
@@ -169,8 +172,9 @@ void ddi_volume_forget_chapter(struct ddi_volume *volume, u64 vcn);
 #endif
 
 int ddi_volume_search(struct ddi_volume *volume, struct ddi_request *request);
+bool ddi_volume_page_sum_ok(const struct ddi_volume *volume, const u8 *data, u32 physical_page);
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
-			       u32 physical_page);
+			       u32 physical_page, const bool *sum_ok);
 void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int error);
 int ddi_volume_search_page(struct ddi_volume *volume, struct ddi_request *request,
 			   struct ddi_cached_page *page);
