@@ -42,10 +42,10 @@ bool ddi_chapter_index_page_sum_ok(const u8 *data, const struct ddi_geometry *ge
 int ddi_chapter_index_page_init(struct ddi_index_page *ip, const struct ddi_geometry *geo,
 				const u8 *data, u64 nonce)
 {
+	if (ddi_chapter_index_page_sum_ok(data, geo))
+		return ddi_chapter_index_page_parse(ip, geo, data, nonce);
 	memset(ip, 0, sizeof(*ip));
-	if (!ddi_chapter_index_page_sum_ok(data, geo))
-		return -EBADMSG;
-	return ddi_chapter_index_page_parse(ip, geo, data, nonce);
+	return -EBADMSG;
 }
 
 /**

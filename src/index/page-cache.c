@@ -175,10 +175,11 @@ static void clear_slot(struct ddi_page_cache *cache, struct ddi_cached_page *pag
 /*
  * Slots a victim search looks at. A search of every slot (about 4,000 for
  * seven chapters of 516 record pages) ran under the read mutex for every
- * page read, and under TCG took a tenth of a shuffled run while zones spun on
- * the mutex; the least recently used of the next 32 slots from a rotating
- * hand is the clock algorithm with a wider look, and the hand passes every
- * slot once per slot_count / 32 claims, so an unused page cannot hide.
+ * page read, and under TCG took a tenth of a shuffled run while zones
+ * spun on the mutex. The least recently used of the next 32 slots from a
+ * rotating hand is the clock algorithm with a wider look, and the hand
+ * passes every slot once per slot_count / 32 claims, so an unused page
+ * cannot hide.
  */
 #define DDI_CACHE_VICTIM_WINDOW 32U
 

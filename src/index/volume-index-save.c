@@ -187,8 +187,10 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 			return s->error;
 		crc = crc32_le(crc, chunk, bytes);
 		for (j = 0; j < n; j++) {
+			u8 *bucket = chunk + j * vi->bucket_bytes;
+
 			for (slot = 0; slot < DDI_VI_SLOTS_PER_BUCKET; slot++) {
-				u32 entry = ddi_vi_slot_get(vi, chunk + j * vi->bucket_bytes, slot);
+				u32 entry = ddi_vi_slot_get(vi, bucket, slot);
 
 				if (!entry)
 					continue;
@@ -196,13 +198,12 @@ static int vi_decode_zone(struct ddi_volume_index *vi, unsigned int zone,
 				if (apply)
 					ddi_stat_add(z->entries, 1);
 			}
-		}
-		if (apply) {
 			/* Saves made before buckets were kept packed may hold gaps. */
-			for (j = 0; j < n; j++)
-				ddi_volume_index_compact_bucket(vi, chunk + j * vi->bucket_bytes);
-			memcpy(ddi_vi_bucket(vi, z, i), chunk, bytes);
+			if (apply)
+				ddi_volume_index_compact_bucket(vi, bucket);
 		}
+		if (apply)
+			memcpy(ddi_vi_bucket(vi, z, i), chunk, bytes);
 	}
 	for (i = 0; i < collisions; i += n) {
 		n = min_t(u64, collisions - i, sizeof(chunk) / VI_COLLISION_BYTES);

@@ -10,9 +10,9 @@
  * packed without gaps, the first in the low bits of a bucket's first
  * byte, so a bucket takes 2 x entry_bits bytes (54, within a cache line or
  * across two): at the planned load of 97% that is 3.5 bytes a record,
- * where 32-bit entries at 90% took 4.45. A name may live in its home bucket or in the alternate
- * one, which is computed from the tag and the bucket alone so that an entry
- * can be moved without knowing its name.
+ * where 32-bit entries at 90% took 4.45. A name may live in its home
+ * bucket or in the alternate one, which is computed from the tag and the
+ * bucket alone so that an entry can be moved without knowing its name.
  *
  * An absent name is compared with the entries of its two buckets, 32 at
  * most, so it matches some other name's entry, a false hint that costs a

@@ -72,7 +72,7 @@ static int read_queued_page(struct ddi_volume *volume, struct ddi_queued_read *r
 	if (read->invalid || cache->index[physical_page] != marker)
 		goto cancel;
 
-	ret = ddi_volume_search_validate(volume, page, physical_page, &sum_ok);
+	ret = ddi_volume_search_validate(volume, page, physical_page, sum_ok);
 	if (ret) {
 		/* The writer's mark: not an error of the requests. */
 		if (ret == -ESTALE)

@@ -150,8 +150,7 @@ bool ddi_volume_page_sum_ok(const struct ddi_volume *volume, const u8 *data, u32
  * @volume: the volume; the caller holds the read mutex.
  * @page: the claimed cache slot whose buffer holds the page.
  * @physical_page: where the page was read from.
- * @sum_ok: what ddi_volume_page_sum_ok() said of the page, or NULL to
- *	    check the checksum here.
+ * @sum_ok: what ddi_volume_page_sum_ok() said of the page's data.
  *
  * Decodes what the cache keeps about the page, and remembers a damaged page
  * as such.
@@ -162,7 +161,7 @@ bool ddi_volume_page_sum_ok(const struct ddi_volume *volume, const u8 *data, u32
  * overwritten: the writer may be filling this very buffer.
  */
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
-			       u32 physical_page, const bool *sum_ok)
+			       u32 physical_page, bool sum_ok)
 {
 	const struct ddi_geometry *geo = &volume->geo;
 	const u8 *data = dm_bufio_get_block_data(page->buffer);
@@ -174,9 +173,7 @@ int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page
 	if (ret)
 		return ret;
 
-	page->vcn = 0;
-	memset(&page->index_page, 0, sizeof(page->index_page));
-	if (!(sum_ok ? *sum_ok : ddi_volume_page_sum_ok(volume, data, physical_page))) {
+	if (!sum_ok) {
 		ret = -EBADMSG;
 	} else if (ddi_is_record_page(geo, physical_page)) {
 		struct ddi_record_page_header header = {};
@@ -248,7 +245,9 @@ static int read_page_locked(struct ddi_volume *volume, u32 physical_page,
 	}
 	atomic64_inc(&volume->pages_read);
 
-	ret = ddi_volume_search_validate(volume, page, physical_page, NULL);
+	/* The mutex is held throughout and the chapter is not being written. */
+	ret = ddi_volume_search_validate(volume, page, physical_page,
+					 ddi_volume_page_sum_ok(volume, data, physical_page));
 	if (ret) {
 		ddi_page_cache_cancel(&volume->cache, page);
 		return ret;

@@ -174,7 +174,7 @@ void ddi_volume_forget_chapter(struct ddi_volume *volume, u64 vcn);
 int ddi_volume_search(struct ddi_volume *volume, struct ddi_request *request);
 bool ddi_volume_page_sum_ok(const struct ddi_volume *volume, const u8 *data, u32 physical_page);
 int ddi_volume_search_validate(struct ddi_volume *volume, struct ddi_cached_page *page,
-			       u32 physical_page, const bool *sum_ok);
+			       u32 physical_page, bool sum_ok);
 void ddi_volume_read_failed(struct ddi_volume *volume, u32 physical_page, int error);
 int ddi_volume_search_page(struct ddi_volume *volume, struct ddi_request *request,
 			   struct ddi_cached_page *page);
