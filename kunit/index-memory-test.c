@@ -3,8 +3,9 @@
  * KUnit tests for the index's RAM: that "memory N" buys a shape whose
  * index fits in N MiB and covers nearly as much as N MiB can, that the
  * figure the index reports is what an open really takes from the page
- * allocator, and that save slots sized by an earlier, larger volume index
- * are still accepted while other sizes are not.
+ * allocator, that save slots sized by an earlier, larger volume index
+ * are still accepted while other sizes are not, and that an index keeps
+ * the shape it was formatted with when N comes to buy another.
  */
 
 #include <kunit/test.h>
@@ -149,10 +150,13 @@ static void memory_batch_callback(struct ddi_request *request)
 		complete(&batch->done);
 }
 
-/* Send @type for records[i] for each i < @count in steps of @step; count errors. */
+/*
+ * Send @type for records[i] for each i < @count in steps of @step; count
+ * errors, and in *@found (if not NULL) the names found.
+ */
 static u32 run_records(struct ddi_index *index, struct memory_batch *batch,
 		       enum ddi_request_type type, const struct ddi_record *records,
-		       u32 count, u32 step)
+		       u32 count, u32 step, u32 *found)
 {
 	u32 i = 0, n, errors = 0;
 
@@ -174,8 +178,11 @@ static u32 run_records(struct ddi_index *index, struct memory_batch *batch,
 		}
 		memory_batch_callback(&batch->requests[0].request);
 		wait_for_completion(&batch->done);
-		while (n--)
+		while (n--) {
 			errors += batch->requests[n].request.status != 0;
+			if (found)
+				*found += batch->requests[n].request.found;
+		}
 	}
 	return errors;
 }
@@ -238,7 +245,7 @@ static void memory_bytes_is_what_open_takes(struct kunit *test)
 		   took >> 10, stats.memory_bytes >> 10, stats.volume_index_bytes >> 10);
 	KUNIT_EXPECT_LE(test, took, stats.memory_bytes + stats.memory_bytes / 10 + slack);
 	KUNIT_EXPECT_LT(test, stats.volume_index_bytes, stats.memory_bytes);
-	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_POST, records, count, 1));
+	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_POST, records, count, 1, NULL));
 	ddi_index_close(index);
 
 	reopen.format = false;
@@ -246,7 +253,7 @@ static void memory_bytes_is_what_open_takes(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, ddi_index_open(disk->bdev, &reopen, &index, NULL));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, index));
 	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_QUERY_NO_UPDATE, records,
-					      count, 4));
+					      count, 4, NULL));
 	after = free_pages_now();
 	took = before > after ? (u64)(before - after) << PAGE_SHIFT : 0;
 	ddi_index_get_stats(index, &stats);
@@ -289,14 +296,186 @@ static void memory_larger_save_slots_accepted(struct kunit *test)
 }
 
 /*
- * The layout "memory N" gives an index device, pinned to what this and
- * earlier versions formatted. An open checks a superblock's save slot size
- * against the one its shape lays out now, and the save slots are sized
- * from the volume index's RAM figure: a change to that figure alone (a few
- * KiB more, say) would make every index formatted before refuse to open
- * (-EBADMSG, save_slot_blocks). Such a change must come with a way to
- * accept the old slots (see ddi_layout_check()'s max_save_bytes), and only
- * then with new figures here.
+ * What "memory N" opens of an index whose shape N no longer gives, as
+ * after a change to the count of what N buys: a superblock recording N is
+ * opened with its own shape, whatever it is; one recording another budget,
+ * or the other density, is not; one recording no budget (written before
+ * budgets were recorded) is when its shape is what about N MiB buys, and
+ * not when it is far smaller (an explicit shape for tests) or larger.
+ */
+static void memory_adopts_shapes_formatted_for_it(struct kunit *test)
+{
+	struct ddi_geometry now, earlier, small, larger, geo;
+	struct ddi_index_layout found;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(256, false, &now));
+	KUNIT_ASSERT_EQ(test, 0, ddi_index_memory_geometry(512, false, &larger));
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&earlier, now.record_pages_per_chapter * 9 / 10,
+						   now.chapters_per_volume));
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&small, 16, 64));
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &earlier, 1, 1 << 20, 7));
+	found.memory_mb = 256;
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	KUNIT_EXPECT_EQ(test, geo.record_pages_per_chapter, earlier.record_pages_per_chapter);
+	KUNIT_EXPECT_EQ(test, geo.chapters_per_volume, earlier.chapters_per_volume);
+	KUNIT_EXPECT_EQ(test, geo.records_per_volume, earlier.records_per_volume);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(512, false, &found, &geo));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(256, true, &found, &geo));
+	found.memory_mb = 0;
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	KUNIT_EXPECT_EQ(test, geo.record_pages_per_chapter, earlier.record_pages_per_chapter);
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &small, 1, 1 << 20, 7));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	found.memory_mb = 256;
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	KUNIT_EXPECT_EQ(test, geo.record_pages_per_chapter, 16U);
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &larger, 1, 1 << 20, 7));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_memory_adopt_shape(512, false, &found, &geo));
+
+	/* A sparse index's shape: its sparse chapters must be what it gives. */
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init_sparse(&earlier, 64, 2048));
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_init(&found, &earlier, 1, 1 << 20, 7));
+	found.memory_mb = 256;
+	KUNIT_EXPECT_EQ(test, 0, ddi_index_memory_adopt_shape(256, true, &found, &geo));
+	KUNIT_EXPECT_EQ(test, geo.sparse_chapters_per_volume, earlier.sparse_chapters_per_volume);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(256, false, &found, &geo));
+	found.sparse_chapters_per_volume--;
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_memory_adopt_shape(256, true, &found, &geo));
+}
+
+/* Where layout.c keeps these fields of the superblock. */
+enum {
+	SUPER_SLOT_BLOCKS_AT = 32,
+	SUPER_VOLUME_START_AT = 40,
+	SUPER_TOTAL_BLOCKS_AT = 48,
+	SUPER_MEMORY_MB_AT = 64,
+};
+
+/* Open @config on @disk, or fail the test. */
+static struct ddi_index *open_index(struct kunit *test, struct ddi_test_disk *disk,
+				    const struct ddi_index_config *config)
+{
+	struct ddi_index *index = NULL;
+	char *error = NULL;
+
+	KUNIT_ASSERT_EQ_MSG(test, 0, ddi_index_open(disk->bdev, config, &index, &error),
+			    "%s", error ?: "");
+	return index;
+}
+
+/*
+ * An index formatted for "memory 64" by a version that gave it another
+ * shape (here a small explicit one, its superblock made to record 64) is
+ * opened by memory 64 with that shape, from its save, every name found.
+ * Recording another budget, it is refused. With save slots too small for
+ * its state (sizes that add up, and within what the layout check allows
+ * an adopted shape), it is refused before anything is written, and opens
+ * whole once they are put back.
+ */
+static void memory_opens_index_with_its_recorded_shape(struct kunit *test)
+{
+	static const struct ddi_index_config explicit = {
+		.record_pages_per_chapter = 64,
+		.chapters_per_volume = 128,
+		.zone_count = 1,
+		.reader_count = 2,
+		.cache_chapters = 2,
+		.format = true,
+	};
+	struct ddi_test_disk *disk = ddi_test_disk_open(test, MEMORY_DISK, MEMORY_DISK_BYTES);
+	struct ddi_index_config budget = explicit;
+	struct ddi_index_layout layout;
+	struct ddi_index *index = NULL;
+	struct memory_batch *batch;
+	struct ddi_index_stats stats;
+	struct ddi_record *records;
+	struct ddi_geometry geo;
+	u64 need_blocks, slot;
+	struct rnd_state rnd;
+	char *error = NULL;
+	u32 count, found;
+
+	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, explicit.record_pages_per_chapter,
+						   explicit.chapters_per_volume));
+	count = 2 * geo.records_per_chapter;
+	records = vmalloc_array(count, sizeof(*records));
+	KUNIT_ASSERT_NOT_NULL(test, records);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, records));
+	ddi_test_seed(test, &rnd);
+	ddi_test_random_records(&rnd, records, count);
+	batch = kunit_kzalloc(test, sizeof(*batch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+
+	index = open_index(test, disk, &explicit);
+	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_POST, records, count, 1, NULL));
+	need_blocks = DIV_ROUND_UP_ULL(ddi_index_state_bytes(index), DDI_BLOCK_BYTES);
+	ddi_index_close(index);
+	/* An explicit shape records no budget. */
+	KUNIT_ASSERT_EQ(test, 0, ddi_layout_read_super(disk->bdev, &layout));
+	KUNIT_EXPECT_EQ(test, layout.memory_mb, 0U);
+
+	ddi_test_craft_super(test, disk, SUPER_MEMORY_MB_AT, 4, 64);
+	budget.record_pages_per_chapter = 0;
+	budget.chapters_per_volume = 0;
+	budget.memory_mb = 64;
+	budget.format = false;
+	index = open_index(test, disk, &budget);
+	KUNIT_EXPECT_EQ(test, index->geo.record_pages_per_chapter, geo.record_pages_per_chapter);
+	KUNIT_EXPECT_EQ(test, index->geo.chapters_per_volume, geo.chapters_per_volume);
+	KUNIT_EXPECT_EQ(test, index->layout.memory_mb, 64U);
+	found = 0;
+	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_QUERY_NO_UPDATE, records,
+					      count, 1, &found));
+	ddi_index_get_stats(index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, found, count);
+	ddi_index_close(index);
+
+	ddi_test_craft_super(test, disk, SUPER_MEMORY_MB_AT, 4, 100);
+	index = NULL;
+	KUNIT_EXPECT_EQ(test, -EINVAL, ddi_index_open(disk->bdev, &budget, &index, &error));
+	KUNIT_EXPECT_NULL(test, index);
+	KUNIT_EXPECT_STREQ(test, error ?: "(none)",
+			   "index_dev holds an index of another size (add format to overwrite it)");
+	ddi_test_craft_super(test, disk, SUPER_MEMORY_MB_AT, 4, 64);
+
+	/* One block short of the state, and still over half what was laid out. */
+	slot = need_blocks;
+	KUNIT_ASSERT_GE(test, slot, layout.save_slot_blocks / 2 + 2);
+	ddi_test_craft_super(test, disk, SUPER_SLOT_BLOCKS_AT, 8, slot);
+	ddi_test_craft_super(test, disk, SUPER_VOLUME_START_AT, 8, 1 + 2 * slot);
+	ddi_test_craft_super(test, disk, SUPER_TOTAL_BLOCKS_AT, 8,
+			     1 + 2 * slot + layout.total_blocks - layout.volume_start_block);
+	error = NULL;
+	KUNIT_EXPECT_EQ(test, -ENOSPC, ddi_index_open(disk->bdev, &budget, &index, &error));
+	KUNIT_EXPECT_NULL(test, index);
+	KUNIT_EXPECT_STREQ(test, error ?: "(none)",
+			   "the save slots of index_dev are too small for this index");
+	ddi_test_craft_super(test, disk, SUPER_SLOT_BLOCKS_AT, 8, layout.save_slot_blocks);
+	ddi_test_craft_super(test, disk, SUPER_VOLUME_START_AT, 8, layout.volume_start_block);
+	ddi_test_craft_super(test, disk, SUPER_TOTAL_BLOCKS_AT, 8, layout.total_blocks);
+	index = open_index(test, disk, &budget);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, close_index, index));
+	found = 0;
+	KUNIT_EXPECT_EQ(test, 0U, run_records(index, batch, DDI_QUERY_NO_UPDATE, records,
+					      count, 1, &found));
+	ddi_index_get_stats(index, &stats);
+	KUNIT_EXPECT_EQ(test, stats.opened, DDI_OPENED_LOADED);
+	KUNIT_EXPECT_EQ(test, found, count);
+}
+
+/*
+ * The layout "memory N" gives an index device, pinned so that a change to
+ * it is made on purpose. Indexes already formatted survive such a change
+ * only as far as ddi_index_memory_adopt_shape() takes them: those whose
+ * superblocks record N whatever their shape, but those formatted before
+ * superblocks recorded it only while their shape is about N MiB's by the
+ * new count, and any only with save slots from half to twice the new
+ * size. Check that before putting new figures here.
  */
 static void memory_layouts_stay_the_same(struct kunit *test)
 {
@@ -326,6 +505,8 @@ static struct kunit_case index_memory_cases[] = {
 	KUNIT_CASE(memory_bytes_is_what_open_takes),
 	KUNIT_CASE(memory_larger_save_slots_accepted),
 	KUNIT_CASE(memory_layouts_stay_the_same),
+	KUNIT_CASE(memory_adopts_shapes_formatted_for_it),
+	KUNIT_CASE(memory_opens_index_with_its_recorded_shape),
 	{}
 };
 

@@ -817,37 +817,6 @@ static void index_refuses_foreign_device(struct kunit *test)
 		       "index_dev holds an index of another size (add format to overwrite it)");
 }
 
-/*
- * Rewrite @width bytes at @offset of the superblock to @value and stamp
- * a valid checksum: a crafted superblock, not a damaged one.
- */
-static void craft_super(struct kunit *test, struct ddi_test_disk *disk, u32 offset,
-			u32 width, u64 value)
-{
-	struct dm_bufio_client *client;
-	struct dm_buffer *buffer;
-	u8 *block;
-
-	client = dm_bufio_client_create(disk->bdev, DDI_BLOCK_BYTES, 1, 0, NULL, NULL, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
-	block = dm_bufio_read(client, 0, &buffer);
-	if (!IS_ERR(block)) {
-		if (width == 8)
-			put_unaligned_le64(value, block + offset);
-		else if (width == 4)
-			put_unaligned_le32(value, block + offset);
-		else
-			block[offset] = value;
-		put_unaligned_le32(crc32_le(~0, block, DDI_BLOCK_BYTES - 4),
-				   block + DDI_BLOCK_BYTES - 4);
-		dm_bufio_mark_buffer_dirty(buffer);
-		dm_bufio_release(buffer);
-	}
-	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
-	dm_bufio_client_destroy(client);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
-}
-
 static void read_super_block(struct kunit *test, struct ddi_test_disk *disk, u8 *copy)
 {
 	struct dm_bufio_client *client;
@@ -863,6 +832,14 @@ static void read_super_block(struct kunit *test, struct ddi_test_disk *disk, u8 
 	}
 	dm_bufio_client_destroy(client);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
+}
+
+/* The @width bytes at @offset of the superblock copy @good. */
+static u64 good_field(const u8 *good, u32 offset, u32 width)
+{
+	if (width == 8)
+		return get_unaligned_le64(good + offset);
+	return width == 4 ? get_unaligned_le32(good + offset) : good[offset];
 }
 
 /*
@@ -899,26 +876,25 @@ static void index_refuses_crafted_superblock(struct kunit *test)
 	read_super_block(test, f->disk, good);
 
 	for (i = 0; i < ARRAY_SIZE(crafted); i++) {
-		craft_super(test, f->disk, crafted[i].offset, crafted[i].width, crafted[i].value);
+		ddi_test_craft_super(test, f->disk, crafted[i].offset, crafted[i].width,
+				     crafted[i].value);
 		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG,
 				    ddi_index_open(f->disk->bdev, &f->config, &index, NULL),
 				    "%s", crafted[i].what);
-		craft_super(test, f->disk, crafted[i].offset, crafted[i].width,
-			    crafted[i].width == 8 ? get_unaligned_le64(good + crafted[i].offset) :
-			    crafted[i].width == 4 ? get_unaligned_le32(good + crafted[i].offset) :
-			    good[crafted[i].offset]);
+		ddi_test_craft_super(test, f->disk, crafted[i].offset, crafted[i].width,
+				     good_field(good, crafted[i].offset, crafted[i].width));
 	}
 	/*
 	 * Save slots 1 block larger, the volume moved to match: consistent
 	 * sizes, but not this shape's layout.
 	 */
-	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks + 1);
-	craft_super(test, f->disk, 40, 8, layout.volume_start_block + 2);
-	craft_super(test, f->disk, 48, 8, layout.total_blocks + 2);
+	ddi_test_craft_super(test, f->disk, 32, 8, layout.save_slot_blocks + 1);
+	ddi_test_craft_super(test, f->disk, 40, 8, layout.volume_start_block + 2);
+	ddi_test_craft_super(test, f->disk, 48, 8, layout.total_blocks + 2);
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ddi_index_open(f->disk->bdev, &f->config, &index, NULL));
-	craft_super(test, f->disk, 32, 8, layout.save_slot_blocks);
-	craft_super(test, f->disk, 40, 8, layout.volume_start_block);
-	craft_super(test, f->disk, 48, 8, layout.total_blocks);
+	ddi_test_craft_super(test, f->disk, 32, 8, layout.save_slot_blocks);
+	ddi_test_craft_super(test, f->disk, 40, 8, layout.volume_start_block);
+	ddi_test_craft_super(test, f->disk, 48, 8, layout.total_blocks);
 
 	/* None of the refusals wrote anything: the index loads whole. */
 	reopen(test, f);
@@ -928,7 +904,7 @@ static void index_refuses_crafted_superblock(struct kunit *test)
 	f->index = NULL;
 
 	/* With format, a crafted superblock is formatted over. */
-	craft_super(test, f->disk, 48, 8, (1ULL << 52) + 1);
+	ddi_test_craft_super(test, f->disk, 48, 8, (1ULL << 52) + 1);
 	f->config.format = true;
 	reopen(test, f);
 	KUNIT_EXPECT_EQ(test, f->index->opened, DDI_OPENED_FORMATTED);

@@ -5,6 +5,7 @@
 
 #include <kunit/resource.h>
 #include <linux/blkdev.h>
+#include <linux/crc32.h>
 #include <linux/dm-bufio.h>
 #include <linux/file.h>
 #include <linux/gfp.h>
@@ -14,6 +15,7 @@
 #include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/unaligned.h>
 #include <linux/vmstat.h>
 
 #include "save-stream.h"
@@ -81,6 +83,37 @@ void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offs
 	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
 	dm_bufio_client_destroy(client);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(data));
+}
+
+/*
+ * Rewrite @width bytes at @offset of the superblock to @value and stamp
+ * a valid checksum: a crafted superblock, not a damaged one.
+ */
+void ddi_test_craft_super(struct kunit *test, struct ddi_test_disk *disk, u32 offset,
+			  u32 width, u64 value)
+{
+	struct dm_bufio_client *client;
+	struct dm_buffer *buffer;
+	u8 *block;
+
+	client = dm_bufio_client_create(disk->bdev, DDI_BLOCK_BYTES, 1, 0, NULL, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(client));
+	block = dm_bufio_read(client, 0, &buffer);
+	if (!IS_ERR(block)) {
+		if (width == 8)
+			put_unaligned_le64(value, block + offset);
+		else if (width == 4)
+			put_unaligned_le32(value, block + offset);
+		else
+			block[offset] = value;
+		put_unaligned_le32(crc32_le(~0, block, DDI_BLOCK_BYTES - 4),
+				   block + DDI_BLOCK_BYTES - 4);
+		dm_bufio_mark_buffer_dirty(buffer);
+		dm_bufio_release(buffer);
+	}
+	KUNIT_EXPECT_EQ(test, 0, dm_bufio_write_dirty_buffers(client));
+	dm_bufio_client_destroy(client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(block));
 }
 
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes)

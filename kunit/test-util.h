@@ -25,6 +25,12 @@ void ddi_test_disk_zero(struct ddi_test_disk *disk, u64 offset, u64 bytes);
 /* Flip the bits @xor sets in the byte at @offset of @disk. */
 void ddi_test_disk_poke(struct kunit *test, struct ddi_test_disk *disk, u64 offset, u8 xor);
 void ddi_test_disk_copy(struct ddi_test_disk *to, struct ddi_test_disk *from, u64 bytes);
+/*
+ * Rewrite @width (1, 4 or 8) bytes at @offset of @disk's superblock to
+ * @value and stamp a valid checksum: a crafted superblock, not a damaged one.
+ */
+void ddi_test_craft_super(struct kunit *test, struct ddi_test_disk *disk, u32 offset,
+			  u32 width, u64 value);
 
 /* The client state of a save made without a save hook. */
 extern const struct ddi_client_state ddi_test_no_client;

@@ -163,6 +163,47 @@ int ddi_index_memory_geometry(unsigned int memory_mb, bool sparse, struct ddi_ge
 }
 
 /**
+ * ddi_index_memory_adopt_shape() - Whether "memory N" opens an index of another shape.
+ * @memory_mb: the table's budget, N.
+ * @sparse: the table asks for a sparse index.
+ * @found: the superblock of the index on the device.
+ * @geo: set to that index's own shape.
+ *
+ * What N buys is worked out from what each part of the index takes, and
+ * that count changes from one version to the next (a more compact volume
+ * index buys a larger window), so an index formatted for N by another
+ * version may have a shape that N no longer gives. It keeps its shape: a
+ * superblock that records the budget it was formatted for is opened with
+ * its own shape when that budget is N. One written before budgets were
+ * recorded is, when its shape is what about N MiB buys: its planned RAM,
+ * by this version's count, within 3/4 and 11/10 of N MiB (the budget's
+ * 10%, and room for a count that has come down by a quarter since). A
+ * far smaller shape (an explicit one made for tests, say) or a larger one
+ * is another index, which the table must name or format over.
+ *
+ * Return: 0 with @geo set, or -EINVAL.
+ */
+int ddi_index_memory_adopt_shape(unsigned int memory_mb, bool sparse,
+				 const struct ddi_index_layout *found, struct ddi_geometry *geo)
+{
+	u64 budget = (u64)memory_mb << 20, planned;
+
+	if (!found->sparse_chapters_per_volume != !sparse ||
+	    (found->memory_mb && found->memory_mb != memory_mb) ||
+	    init_shape(geo, found->record_pages_per_chapter, found->chapters_per_volume, sparse))
+		return -EINVAL;
+	if (geo->sparse_chapters_per_volume != found->sparse_chapters_per_volume ||
+	    geo->sparse_sample_rate != found->sparse_sample_rate)
+		return -EINVAL;
+	if (found->memory_mb)
+		return 0;
+	planned = ddi_index_memory_planned(geo);
+	if (planned == U64_MAX || planned > budget + budget / 10 || planned < budget / 4 * 3)
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * ddi_index_legacy_geometry() - The shape "memory N" had before it was a budget.
  * @memory_mb: the memory size in MiB.
  * @geo: set to the shape.

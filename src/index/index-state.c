@@ -31,6 +31,25 @@ static void section_sizes(struct ddi_index *index, u64 sizes[DDI_SAVE_SECTIONS])
 		sizes[DDI_SAVE_VOLUME_INDEX] += ddi_volume_index_save_size(index->hook_index);
 }
 
+/**
+ * ddi_index_state_bytes() - Bytes a save of this index takes.
+ * @index: the index, its volume index (and a sparse index's hooks) made.
+ *
+ * Return: the bytes of the three sections, which a save slot must hold
+ * after its header block.
+ */
+u64 ddi_index_state_bytes(struct ddi_index *index)
+{
+	u64 sizes[DDI_SAVE_SECTIONS];
+	unsigned int i;
+	u64 bytes = 0;
+
+	section_sizes(index, sizes);
+	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
+		bytes += sizes[i];
+	return bytes;
+}
+
 static struct ddi_open_chapter_zone **open_zones(struct ddi_index *index,
 						 struct ddi_open_chapter_zone **zones)
 {

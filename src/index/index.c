@@ -55,6 +55,24 @@ static int open_failed(char **why_ptr, char *why, int ret)
 	return ret;
 }
 
+/*
+ * A save slot must hold the state of this index, at this zone count. Only
+ * an index whose shape was adopted can fail this: every other's slots were
+ * sized by this version for the largest zone count.
+ */
+static int check_save_slots(struct ddi_index *index, char **why)
+{
+	u64 bytes = ddi_index_state_bytes(index);
+
+	if (ddi_layout_save_fits(&index->layout, bytes))
+		return 0;
+	pr_err("%pg: a save of this index with %u zones takes %llu bytes; a save slot of index_dev holds %llu\n",
+	       index->bdev, index->zone_count, bytes,
+	       (index->layout.save_slot_blocks - 1) * DDI_BLOCK_BYTES);
+	return open_failed(why, "the save slots of index_dev are too small for this index",
+			   -ENOSPC);
+}
+
 /* The page cache must fit its 15-bit slot numbers and leave readers room. */
 static int check_cache(struct ddi_index *index, char **why)
 {
@@ -120,6 +138,8 @@ static int plan_format(struct ddi_index *index, char **why)
 
 	ret = ddi_layout_init(&index->layout, &index->geo, index->zone_count,
 			      save_bytes(&index->geo), get_random_u64());
+	if (!index->config.record_pages_per_chapter)
+		index->layout.memory_mb = index->config.memory_mb;
 	if (!ret)
 		ret = ddi_layout_bytes(&index->layout, &bytes);
 	if (ret)
@@ -181,6 +201,49 @@ static int adopt_legacy_shape(struct ddi_index *index, const struct ddi_index_la
 }
 
 /*
+ * Check a superblock against the layout the table asks for. An explicit
+ * shape must be laid out exactly as this version lays it out. "memory N"
+ * opens what was formatted for N, by this version or another, with the
+ * shape and save slots it has (ddi_index_memory_adopt_shape()): its slots
+ * were sized by the count of the version that formatted it, so they may be
+ * from half to twice this one's, and the open checks that the state fits
+ * them once the volume index is made (check_save_slots()). Anything else
+ * must be N's shape by this version's count, or N's legacy shape. Returns
+ * 0, with index->geo set to the shape on disk; -EINVAL for an index of
+ * another shape; or -EBADMSG, with *@field set, for a superblock whose
+ * fields are not what its shape lays out.
+ */
+static int check_found(struct ddi_index *index, const struct ddi_index_layout *found,
+		       const char **field)
+{
+	struct ddi_geometry geo;
+	u64 save;
+	int ret;
+
+	if (index->config.record_pages_per_chapter ||
+	    ddi_index_memory_adopt_shape(index->config.memory_mb, index->config.sparse,
+					 found, &geo)) {
+		save = save_bytes(&index->geo);
+		ret = ddi_layout_check(found, &index->geo, save, save, field);
+		if (ret == -EINVAL && !adopt_legacy_shape(index, found))
+			ret = 0;
+		return ret;
+	}
+	save = save_bytes(&geo);
+	ret = ddi_layout_check(found, &geo, save / 2, 2 * save, field);
+	if (ret)
+		return ret;
+	if (geo.record_pages_per_chapter != index->geo.record_pages_per_chapter ||
+	    geo.chapters_per_volume != index->geo.chapters_per_volume)
+		pr_warn("%pg: an index of %u record pages x %u chapters (%llu records), formatted for memory %u%s: opened with its own shape, which memory %u no longer gives\n",
+			index->bdev, geo.record_pages_per_chapter, geo.chapters_per_volume,
+			geo.records_per_volume, index->config.memory_mb,
+			found->memory_mb ? "" : " or about it", index->config.memory_mb);
+	index->geo = geo;
+	return 0;
+}
+
+/*
  * Read the superblock and check every field of it against the layout this
  * shape has, or plan a format if the device is blank or (with format)
  * holds something that is not an index of this shape. A superblock that
@@ -199,10 +262,7 @@ static int open_layout(struct ddi_index *index, bool *formatted, char **why)
 	*formatted = false;
 	ret = ddi_layout_read_super(index->bdev, &found);
 	if (!ret)
-		ret = ddi_layout_check(&found, &index->geo, save_bytes(&index->geo),
-				       save_bytes(&index->geo), &field);
-	if (ret == -EINVAL && !adopt_legacy_shape(index, &found))
-		ret = 0;
+		ret = check_found(index, &found, &field);
 	if (!ret) {
 		ret = ddi_layout_bytes(&found, &bytes);
 		if (ret || bytes > device_bytes) {
@@ -227,8 +287,14 @@ static int open_layout(struct ddi_index *index, bool *formatted, char **why)
 				 "index_dev holds a dense index: drop sparse" FORMAT_HINT;
 			break;
 		}
-		pr_err("%pg: the index device holds an index of another shape (%u record pages x %u chapters)\n",
-		       index->bdev, found.record_pages_per_chapter, found.chapters_per_volume);
+		if (found.memory_mb)
+			pr_err("%pg: the index device holds an index of another shape (%u record pages x %u chapters), formatted for memory %u\n",
+			       index->bdev, found.record_pages_per_chapter,
+			       found.chapters_per_volume, found.memory_mb);
+		else
+			pr_err("%pg: the index device holds an index of another shape (%u record pages x %u chapters)\n",
+			       index->bdev, found.record_pages_per_chapter,
+			       found.chapters_per_volume);
 		reason = "index_dev holds an index of another size" FORMAT_HINT;
 		break;
 	case -EMEDIUMTYPE:
@@ -532,6 +598,9 @@ int ddi_index_open(struct block_device *bdev, const struct ddi_index_config *con
 	}
 	if (ret)
 		goto fail;
+	ret = check_save_slots(index, &why);
+	if (ret)
+		goto fail;
 	ret = create_volume(index);
 	if (!ret && ddi_geometry_is_sparse(&index->geo))
 		ret = ddi_sparse_cache_create(index->volume, &index->sparse_cache);
@@ -790,7 +859,7 @@ static bool same_layout(const struct ddi_index_layout *a, const struct ddi_index
 	       a->zone_count == b->zone_count && a->nonce == b->nonce &&
 	       a->save_slot_blocks == b->save_slot_blocks &&
 	       a->volume_start_block == b->volume_start_block &&
-	       a->total_blocks == b->total_blocks;
+	       a->total_blocks == b->total_blocks && a->memory_mb == b->memory_mb;
 }
 
 /**

@@ -200,6 +200,8 @@ u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_cou
 			   unsigned int reader_count, unsigned int cache_chapters);
 u64 ddi_index_memory_planned(const struct ddi_geometry *geo);
 int ddi_index_memory_geometry(unsigned int memory_mb, bool sparse, struct ddi_geometry *geo);
+int ddi_index_memory_adopt_shape(unsigned int memory_mb, bool sparse,
+				 const struct ddi_index_layout *found, struct ddi_geometry *geo);
 int ddi_index_legacy_geometry(unsigned int memory_mb, struct ddi_geometry *geo);
 u64 ddi_index_volume_index_bytes(const struct ddi_geometry *geo, unsigned int zone_count);
 int ddi_index_volume_index_create(struct ddi_index *index);
@@ -213,6 +215,7 @@ bool ddi_chapter_writer_is_written(struct ddi_index *index, u64 vcn);
 void ddi_chapter_writer_drain(struct ddi_index *index);
 
 /* index-state.c */
+u64 ddi_index_state_bytes(struct ddi_index *index);
 int ddi_index_state_save(struct ddi_index *index, const struct ddi_client_state *client);
 int ddi_index_state_load(struct ddi_index *index, u64 volume_open_vcn);
 u64 ddi_index_state_open_vcn(struct ddi_index *index);

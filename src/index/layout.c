@@ -167,7 +167,9 @@ enum {
 	/* Version 2 only; zero in version 1. */
 	SUPER_SPARSE_CHAPTERS = 56,
 	SUPER_SAMPLE_RATE = 60,
-	SUPER_END = 64,
+	/* Zero before it was kept: older versions refuse a superblock with it. */
+	SUPER_MEMORY_MB = 64,
+	SUPER_END = 68,
 };
 
 static u32 super_version(const struct ddi_index_layout *layout)
@@ -187,6 +189,7 @@ static void decode_super(const u8 *block, struct ddi_index_layout *layout)
 	layout->total_blocks = get_unaligned_le64(block + SUPER_TOTAL_BLOCKS);
 	layout->sparse_chapters_per_volume = get_unaligned_le32(block + SUPER_SPARSE_CHAPTERS);
 	layout->sparse_sample_rate = get_unaligned_le32(block + SUPER_SAMPLE_RATE);
+	layout->memory_mb = get_unaligned_le32(block + SUPER_MEMORY_MB);
 }
 
 /*
@@ -324,6 +327,7 @@ int ddi_layout_write_super(struct block_device *bdev, const struct ddi_index_lay
 	put_unaligned_le64(layout->total_blocks, block + SUPER_TOTAL_BLOCKS);
 	put_unaligned_le32(layout->sparse_chapters_per_volume, block + SUPER_SPARSE_CHAPTERS);
 	put_unaligned_le32(layout->sparse_sample_rate, block + SUPER_SAMPLE_RATE);
+	put_unaligned_le32(layout->memory_mb, block + SUPER_MEMORY_MB);
 	put_unaligned_le32(block_crc(block), block + CRC_AT);
 	finish_block(buffer);
 	ret = write_and_flush(client);
@@ -354,6 +358,18 @@ static void encode_save_header(u8 *block, const struct ddi_index_layout *layout,
 }
 
 /**
+ * ddi_layout_save_fits() - Whether a saved state fits a save slot.
+ * @layout: the layout.
+ * @bytes: the bytes of the state, its sections back to back.
+ *
+ * Return: true if @bytes and the slot's header block fit in a slot.
+ */
+bool ddi_layout_save_fits(const struct ddi_index_layout *layout, u64 bytes)
+{
+	return DIV_ROUND_UP_ULL(bytes, DDI_BLOCK_BYTES) + 1 <= layout->save_slot_blocks;
+}
+
+/**
  * ddi_layout_start_save() - Start writing a saved state into a slot.
  * @s: the stream to encode the state into; end it with
  *	ddi_layout_finish_save() whatever this returns.
@@ -367,8 +383,7 @@ static void encode_save_header(u8 *block, const struct ddi_index_layout *layout,
 int ddi_layout_start_save(struct ddi_save_stream *s, struct block_device *bdev,
 			  const struct ddi_index_layout *layout, unsigned int slot, u64 bytes)
 {
-	if (slot >= DDI_SAVE_SLOTS ||
-	    DIV_ROUND_UP_ULL(bytes, DDI_BLOCK_BYTES) + 1 > layout->save_slot_blocks) {
+	if (slot >= DDI_SAVE_SLOTS || !ddi_layout_save_fits(layout, bytes)) {
 		ddi_save_stream_init_memory(s, NULL, 0, true);
 		return ddi_stream_fail(s, -ENOSPC);
 	}

@@ -2,7 +2,8 @@
 /*
  * Where an index lives on its device, in 4 KiB blocks:
  *
- *   0                  superblock: magic, version, volume shape, nonce, layout
+ *   0                  superblock: magic, version, volume shape, nonce, layout,
+ *                      the memory budget it was formatted for
  *   1                  save slot 0: a header block, then the saved state
  *   1 + S              save slot 1, the same; saves alternate between them
  *   1 + 2S             the volume (its own header page, then its chapters)
@@ -45,6 +46,13 @@ struct ddi_index_layout {
 	u64 save_slot_blocks;
 	u64 volume_start_block;
 	u64 total_blocks;
+	/*
+	 * The "memory" budget the index was formatted for, so that a later
+	 * version, whose count of what that budget buys differs, still opens
+	 * it with its own shape; 0 for an explicit shape, and in superblocks
+	 * written before it was kept.
+	 */
+	u32 memory_mb;
 };
 
 /* What a save slot's header says. */
@@ -72,6 +80,7 @@ static inline u64 ddi_save_payload_bytes(const struct ddi_save_header *header)
 int ddi_layout_init(struct ddi_index_layout *layout, const struct ddi_geometry *geo,
 		    u32 zone_count, u64 save_bytes, u64 nonce);
 int ddi_layout_bytes(const struct ddi_index_layout *layout, u64 *bytes);
+bool ddi_layout_save_fits(const struct ddi_index_layout *layout, u64 bytes);
 int ddi_layout_check(const struct ddi_index_layout *found, const struct ddi_geometry *geo,
 		     u64 save_bytes, u64 max_save_bytes, const char **field);
 int ddi_layout_read_super(struct block_device *bdev, struct ddi_index_layout *layout);

@@ -86,13 +86,25 @@ S=$DDI_SMALL
 ddi_blank_index "$S"
 refused "index_dev is too small for the index" "$D $S"
 ddi_assert_log 'the index device is too small: 67108864 bytes'
-# A big index that would fit is copied over: its superblock still claims
-# a size that does not.
-accepted "$D $I 3 memory 256 format"
+# A new index records the budget it was formatted for (a u32 at byte 64
+# of its superblock), so that a later version, whose memory 64 may give
+# another shape, opens it with its own; another budget's table is refused,
+# and told why.
+ddi_blank_index "$I"
+accepted "$D $I 2 memory 64"
+ddi_assert_log 'formatted a new index: 1024 chapters'
+super_memory=$(dd if="$I" bs=4096 count=1 iflag=direct 2>/dev/null |
+	od -An -tu4 -j 64 -N 4 | tr -d ' ')
+[ "$super_memory" = 64 ] || ddi_fail "memory 64 recorded as '$super_memory'"
+refused "index_dev holds an index of another size (add format to overwrite it)" \
+	"$D $I 2 memory 100"
+ddi_assert_log 'formatted for memory 64$'
+# That index (685 MB) would fit the big disk; copied over, its superblock
+# claims a size the small one does not have.
 dd if="$I" bs=4096 count=1 iflag=direct 2>/dev/null |
 	dd of="$S" bs=4096 oflag=direct conv=notrunc 2>/dev/null ||
 	ddi_fail "copy the big superblock"
-refused "index_dev is too small for the index" "$D $S"
+refused "index_dev is too small for the index" "$D $S 2 memory 64"
 ddi_assert_log 'the index device is smaller than its index'
 # A small shape fits, once formatted.
 accepted "$D $S 5 $small4 format"
