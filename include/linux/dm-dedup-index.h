@@ -4,7 +4,7 @@
  *
  * The index's public API: a module opens an index on a block device,
  * launches asynchronous requests (post, query, update, delete) that
- * complete through their callbacks on the index's zone threads, and saves
+ * complete through their callbacks on the index's answer thread, and saves
  * and closes it. Kernel-doc for each function is with its definition.
  */
 #ifndef _LINUX_DM_DEDUP_INDEX_H

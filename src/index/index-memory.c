@@ -4,8 +4,8 @@
  *
  * Every part of the index says what it allocates for a shape: the volume
  * index, the volume (its page cache's dm-bufio buffers, its maps), each
- * zone's open chapter and the chapter being written, and the chapter
- * writer, and for a sparse volume its hooks and sparse cache.
+ * zone's open chapter and the chapter being written, the answer thread and
+ * the chapter writer, and for a sparse volume its hooks and sparse cache.
  * ddi_index_memory_bytes() adds them up; it is what "stats"
  * reports, and what the shape for "memory N" is chosen by: the largest
  * volume whose index, with the default cache and the default bound on the
@@ -66,7 +66,7 @@ u64 ddi_index_memory_bytes(const struct ddi_geometry *geo, unsigned int zone_cou
 	       zone_count * (kmalloc_size_roundup(sizeof(struct ddi_index_zone)) +
 			     2 * ddi_open_chapter_zone_memory_bytes(geo, zone_count) +
 			     DDI_THREAD_BYTES) +
-	       ddi_chapter_writer_memory_bytes(geo);
+	       DDI_THREAD_BYTES + ddi_chapter_writer_memory_bytes(geo);
 }
 
 /**

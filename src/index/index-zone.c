@@ -21,12 +21,10 @@ enum name_location {
 	IN_VOLUME,
 };
 
+/* The answer thread runs the callback, and then counts the request out. */
 static void complete_request(struct ddi_index_zone *zone, struct ddi_request *request)
 {
-	request->callback(request);
-	/* After the callback the request may be gone: touch only the zone. */
-	if (atomic64_dec_and_test(&zone->in_flight))
-		wake_up_all(&zone->index->flush_wait);
+	ddi_index_answers_add(zone->index, request);
 }
 
 /**
@@ -360,7 +358,7 @@ void ddi_index_zone_requeue(struct ddi_request *request, void *context)
  *	and callback set; it belongs to the index until the callback runs.
  *
  * Never sleeps, so it may be called from a bio's completion. The callback
- * runs on a zone thread.
+ * runs on the index's answer thread, one at a time, and must not sleep.
  */
 void ddi_index_launch(struct ddi_index *index, struct ddi_request *request)
 {
@@ -429,7 +427,11 @@ int ddi_index_zones_create(struct ddi_index *index, u64 open_vcn)
 int ddi_index_zones_start(struct ddi_index *index)
 {
 	unsigned int z;
+	int ret;
 
+	ret = ddi_index_answers_start(index);
+	if (ret)
+		return ret;
 	for (z = 0; z < index->zone_count; z++) {
 		struct ddi_index_zone *zone = index->zones[z];
 		struct task_struct *thread;
@@ -447,7 +449,8 @@ int ddi_index_zones_start(struct ddi_index *index)
  * @index: the index; the caller holds save_mutex.
  *
  * Requests keep queueing while the zones rest; no chapter is being
- * written once this returns.
+ * written, and every request they finished has been answered, once this
+ * returns.
  */
 void ddi_index_zones_pause(struct ddi_index *index)
 {
@@ -463,6 +466,8 @@ void ddi_index_zones_pause(struct ddi_index *index)
 	smp_rmb();
 	/* Resting zones still hand over a close asked for before they rested. */
 	ddi_chapter_writer_drain(index);
+	/* A save hook sees every request the zones finished answered. */
+	ddi_index_answers_drain(index);
 }
 
 /**
@@ -482,7 +487,7 @@ void ddi_index_zones_resume(struct ddi_index *index)
 }
 
 /**
- * ddi_index_zones_free() - Stop the zone threads and free the zones.
+ * ddi_index_zones_free() - Stop the zone and answer threads and free the zones.
  * @index: the index, with no request in flight.
  */
 void ddi_index_zones_free(struct ddi_index *index)
@@ -490,12 +495,16 @@ void ddi_index_zones_free(struct ddi_index *index)
 	unsigned int z;
 
 	for (z = 0; z < index->zone_count; z++) {
+		if (index->zones[z] && index->zones[z]->thread)
+			kthread_stop(index->zones[z]->thread);
+	}
+	/* Answers look their zone up: stop answering before any zone goes. */
+	ddi_index_answers_stop(index);
+	for (z = 0; z < index->zone_count; z++) {
 		struct ddi_index_zone *zone = index->zones[z];
 
 		if (!zone)
 			continue;
-		if (zone->thread)
-			kthread_stop(zone->thread);
 		ddi_open_chapter_zone_free(zone->open);
 		ddi_open_chapter_zone_free(zone->closing);
 		kfree(zone);

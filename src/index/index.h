@@ -127,6 +127,12 @@ struct ddi_index {
 	struct ddi_chapter_writer writer;
 	/* Woken when a zone's in_flight falls to 0; flush waits for all. */
 	wait_queue_head_t flush_wait;
+	/* Finished requests, for the answer thread to call back (index-answers.c). */
+	struct llist_head answers;
+	struct task_struct *answer_thread;
+	/* Requests added to answers whose callback has not returned. */
+	atomic_t answers_pending;
+	wait_queue_head_t answers_wait;
 	/*
 	 * A save pauses the zone threads so that it reads their state at
 	 * rest, while launches go on queueing; serialised by save_mutex.
@@ -213,6 +219,12 @@ void ddi_chapter_writer_request_close(struct ddi_index *index, u64 open_vcn);
 void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone);
 bool ddi_chapter_writer_is_written(struct ddi_index *index, u64 vcn);
 void ddi_chapter_writer_drain(struct ddi_index *index);
+
+/* index-answers.c */
+void ddi_index_answers_add(struct ddi_index *index, struct ddi_request *request);
+void ddi_index_answers_drain(struct ddi_index *index);
+int ddi_index_answers_start(struct ddi_index *index);
+void ddi_index_answers_stop(struct ddi_index *index);
 
 /* index-state.c */
 u64 ddi_index_state_bytes(struct ddi_index *index);
