@@ -182,7 +182,7 @@ static void answers_flush_waits_for_held_answers(struct kunit *test)
 	f->gated = true;
 	launch_posts(f);
 	while (READ_ONCE(f->index->zones[0]->stats.requests) < ANSWERS_POSTS)
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->answered), 0);
 	schedule_delayed_work(&f->gate_work, msecs_to_jiffies(ANSWERS_GATE_MS));
 	ddi_index_flush(f->index);
@@ -215,7 +215,7 @@ static void answers_save_hook_sees_them_all(struct kunit *test)
 	f->gated = true;
 	launch_posts(f);
 	while (READ_ONCE(zone->stats.requests) < ANSWERS_POSTS)
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f->answered), 0);
 	schedule_delayed_work(&f->gate_work, msecs_to_jiffies(ANSWERS_GATE_MS));
 	KUNIT_EXPECT_EQ(test, 0, ddi_index_save(f->index));

@@ -213,6 +213,8 @@ void ddi_chapter_writer_hand_over(struct ddi_index_zone *zone)
 	if (atomic64_read_acquire(&writer->written_end) < (s64)vcn) {
 		ktime_t start = ktime_get();
 
+		/* The zone's answers need not wait for a chapter write. */
+		ddi_index_zone_hand_answers(zone);
 		wait_event_idle(writer->written_wait,
 				atomic64_read_acquire(&writer->written_end) >= (s64)vcn);
 		ddi_stat_add(zone->stats.close_wait_ns, ktime_to_ns(ktime_sub(ktime_get(), start)));

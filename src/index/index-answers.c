@@ -73,21 +73,25 @@ static int answer_thread(void *arg)
 }
 
 /**
- * ddi_index_answers_add() - Hand a finished request to the answer thread.
+ * ddi_index_answers_add() - Hand finished requests to the answer thread.
  * @index: the index.
- * @request: the request, its status and results set; the zone is done
- *	with it, so its zone_node is free for the answer list.
+ * @first: the newest of the requests' zone_nodes, chained through them
+ *	to @last, the oldest; their status and results set, and the zone done
+ *	with them, so that their zone_nodes are free for the answer list.
+ * @last: see @first.
+ * @count: how many requests the chain holds.
  *
  * Never sleeps.
  */
-void ddi_index_answers_add(struct ddi_index *index, struct ddi_request *request)
+void ddi_index_answers_add(struct ddi_index *index, struct llist_node *first,
+			   struct llist_node *last, u32 count)
 {
-	atomic_inc(&index->answers_pending);
+	atomic_add(count, &index->answers_pending);
 	/*
 	 * A full barrier (cmpxchg): the thread sees the results. Pairs with
 	 * set_current_state() in answer_thread().
 	 */
-	if (llist_add(&request->priv.zone_node, &index->answers))
+	if (llist_add_batch(first, last, &index->answers))
 		wake_up_process(index->answer_thread);
 }
 

@@ -14,6 +14,11 @@
 #include "stat-counter.h"
 
 /* Where a request's name turned up. */
+enum {
+	/* The most answers a zone holds before handing them over. */
+	DDI_ZONE_ANSWER_BATCH = 32,
+};
+
 enum name_location {
 	IN_NOTHING,
 	IN_OPEN_CHAPTER,
@@ -21,10 +26,39 @@ enum name_location {
 	IN_VOLUME,
 };
 
-/* The answer thread runs the callback, and then counts the request out. */
+/**
+ * ddi_index_zone_hand_answers() - Hand the answers a zone holds to the answer thread.
+ * @zone: the zone; called by its thread.
+ */
+void ddi_index_zone_hand_answers(struct ddi_index_zone *zone)
+{
+	if (!zone->answers_held)
+		return;
+	ddi_index_answers_add(zone->index, zone->answers_first, zone->answers_last,
+			      zone->answers_held);
+	zone->answers_first = NULL;
+	zone->answers_last = NULL;
+	zone->answers_held = 0;
+}
+
+/*
+ * The answer thread runs the callback, and then counts the request out.
+ * Answers go to it DDI_ZONE_ANSWER_BATCH at a time, and whenever the zone
+ * has no more requests at hand or must wait for the chapter writer: a
+ * wake-up of the answer thread, and of whoever its callbacks wake, per
+ * batch rather than per answer, at the cost of holding the first answer
+ * of a batch for the time the zone takes over the rest.
+ */
 static void complete_request(struct ddi_index_zone *zone, struct ddi_request *request)
 {
-	ddi_index_answers_add(zone->index, request);
+	struct llist_node *node = &request->priv.zone_node;
+
+	node->next = zone->answers_first;
+	zone->answers_first = node;
+	if (!zone->answers_last)
+		zone->answers_last = node;
+	if (++zone->answers_held == DDI_ZONE_ANSWER_BATCH)
+		ddi_index_zone_hand_answers(zone);
 }
 
 /**
@@ -327,6 +361,13 @@ static int zone_thread(void *arg)
 			return 0;
 		llist_for_each_entry_safe(request, next, batch, priv.zone_node)
 			process_request(zone, request);
+		/*
+		 * Before the zone waits or rests, so that it holds answers only
+		 * while it works: a flush never waits on a sleeping zone, and a
+		 * save's hook, run while the zones rest, sees every request they
+		 * finished answered.
+		 */
+		ddi_index_zone_hand_answers(zone);
 	}
 }
 

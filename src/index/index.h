@@ -48,6 +48,13 @@ struct ddi_index_zone {
 	 */
 	atomic64_t in_flight;
 	wait_queue_head_t wait;
+	/*
+	 * Requests finished and not yet handed to the answer thread, newest
+	 * first, as llist_add_batch() takes them; the zone thread's alone.
+	 */
+	struct llist_node *answers_first;
+	struct llist_node *answers_last;
+	u32 answers_held;
 	/* Records of the open chapter, and of the one being written. */
 	struct ddi_open_chapter_zone *open;
 	struct ddi_open_chapter_zone *closing;
@@ -197,6 +204,7 @@ void ddi_index_zones_free(struct ddi_index *index);
 void ddi_index_zones_pause(struct ddi_index *index);
 void ddi_index_zones_resume(struct ddi_index *index);
 void ddi_index_zone_requeue(struct ddi_request *request, void *context);
+void ddi_index_zone_hand_answers(struct ddi_index_zone *zone);
 void ddi_index_zone_put_record(struct ddi_index_zone *zone, const struct ddi_name *name,
 			       const struct ddi_data *data, bool hint_denied);
 
@@ -221,7 +229,8 @@ bool ddi_chapter_writer_is_written(struct ddi_index *index, u64 vcn);
 void ddi_chapter_writer_drain(struct ddi_index *index);
 
 /* index-answers.c */
-void ddi_index_answers_add(struct ddi_index *index, struct ddi_request *request);
+void ddi_index_answers_add(struct ddi_index *index, struct llist_node *first,
+			   struct llist_node *last, u32 count);
 void ddi_index_answers_drain(struct ddi_index *index);
 int ddi_index_answers_start(struct ddi_index *index);
 void ddi_index_answers_stop(struct ddi_index *index);
