@@ -192,6 +192,19 @@ static void free_vmem(void *arg)
 	vfree(arg);
 }
 
+/* @count seeded random records, freed when the test ends. */
+static struct ddi_record *memory_records(struct kunit *test, u32 count)
+{
+	struct ddi_record *records = vmalloc_array(count, sizeof(*records));
+	struct rnd_state rnd;
+
+	KUNIT_ASSERT_NOT_NULL(test, records);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, records));
+	ddi_test_seed(test, &rnd);
+	ddi_test_random_records(&rnd, records, count);
+	return records;
+}
+
 /*
  * The index holds what it reports, within 10% and 1.5 MiB for pages on
  * the per-CPU lists, freed memory that KASAN keeps in quarantine, and the
@@ -221,18 +234,13 @@ static void memory_bytes_is_what_open_takes(struct kunit *test)
 	struct ddi_index *index;
 	unsigned long before, after;
 	u64 took, slack = 3 << 19;
-	struct rnd_state rnd;
 	u32 count;
 
 	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, config.record_pages_per_chapter,
 						   config.chapters_per_volume));
 	/* Sixteen chapters: eight times the record pages the cache holds. */
 	count = 16 * geo.records_per_chapter;
-	records = vmalloc_array(count, sizeof(*records));
-	KUNIT_ASSERT_NOT_NULL(test, records);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, records));
-	ddi_test_seed(test, &rnd);
-	ddi_test_random_records(&rnd, records, count);
+	records = memory_records(test, count);
 	batch = kunit_kzalloc(test, sizeof(*batch), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, batch);
 
@@ -395,18 +403,13 @@ static void memory_opens_index_with_its_recorded_shape(struct kunit *test)
 	struct ddi_record *records;
 	struct ddi_geometry geo;
 	u64 need_blocks, slot;
-	struct rnd_state rnd;
 	char *error = NULL;
 	u32 count, found;
 
 	KUNIT_ASSERT_EQ(test, 0, ddi_geometry_init(&geo, explicit.record_pages_per_chapter,
 						   explicit.chapters_per_volume));
 	count = 2 * geo.records_per_chapter;
-	records = vmalloc_array(count, sizeof(*records));
-	KUNIT_ASSERT_NOT_NULL(test, records);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_vmem, records));
-	ddi_test_seed(test, &rnd);
-	ddi_test_random_records(&rnd, records, count);
+	records = memory_records(test, count);
 	batch = kunit_kzalloc(test, sizeof(*batch), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, batch);
 

@@ -31,14 +31,6 @@ static void answer(struct ddi_index *index, struct ddi_request *request)
 	request->callback(request);
 	if (atomic64_dec_and_test(&zone->in_flight))
 		wake_up_all(&index->flush_wait);
-	/*
-	 * The full barrier of atomic_dec_and_test() puts the callback's work
-	 * before the count; wq_has_sleeper()'s pairs with the one in the
-	 * waiter's prepare_to_wait, as its comment in wait.h explains.
-	 */
-	if (atomic_dec_and_test(&index->answers_pending) &&
-	    wq_has_sleeper(&index->answers_wait))
-		wake_up_all(&index->answers_wait);
 }
 
 static int answer_thread(void *arg)
@@ -48,6 +40,7 @@ static int answer_thread(void *arg)
 	for (;;) {
 		struct ddi_request *request, *next;
 		struct llist_node *batch;
+		int count;
 
 		/*
 		 * set_current_state() puts a full barrier between marking this
@@ -67,8 +60,20 @@ static int answer_thread(void *arg)
 		__set_current_state(TASK_RUNNING);
 		/* llist_add pushes at the head: reverse to answer in order. */
 		batch = llist_reverse_order(llist_del_all(&index->answers));
-		llist_for_each_entry_safe(request, next, batch, priv.zone_node)
+		count = 0;
+		llist_for_each_entry_safe(request, next, batch, priv.zone_node) {
 			answer(index, request);
+			count++;
+		}
+		/*
+		 * Counted out a batch at a time. The full barrier of
+		 * atomic_sub_and_test() puts the callbacks' work before the
+		 * count; wq_has_sleeper()'s pairs with the one in the drainer's
+		 * prepare_to_wait(), as its comment in wait.h explains.
+		 */
+		if (atomic_sub_and_test(count, &index->answers_pending) &&
+		    wq_has_sleeper(&index->answers_wait))
+			wake_up_all(&index->answers_wait);
 	}
 }
 

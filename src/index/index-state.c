@@ -40,14 +40,10 @@ static void section_sizes(struct ddi_index *index, u64 sizes[DDI_SAVE_SECTIONS])
  */
 u64 ddi_index_state_bytes(struct ddi_index *index)
 {
-	u64 sizes[DDI_SAVE_SECTIONS];
-	unsigned int i;
-	u64 bytes = 0;
+	struct ddi_save_header header = {};
 
-	section_sizes(index, sizes);
-	for (i = 0; i < DDI_SAVE_SECTIONS; i++)
-		bytes += sizes[i];
-	return bytes;
+	section_sizes(index, header.section_bytes);
+	return ddi_save_payload_bytes(&header);
 }
 
 static struct ddi_open_chapter_zone **open_zones(struct ddi_index *index,
